@@ -1,0 +1,17 @@
+/**
+ * Jest runs TypeScript as native ES modules through ts-jest (transpile only; `npm run typecheck`
+ * is the type gate). `npm test` starts Postgres, Kafka and serverless-offline first and passes
+ * their addresses in the environment; see infra/cli/test.ts.
+ */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: {
+    '^#layers/(.*)$': '<rootDir>/layers/$1.ts',
+  },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true, diagnostics: false }],
+  },
+  testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/infra/**/*.test.ts', '<rootDir>/layers/**/*.test.ts', '<rootDir>/functions/**/*.test.ts'],
+  testTimeout: 60_000,
+};
