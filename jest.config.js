@@ -10,8 +10,9 @@ export default {
     '^#layers/(.*)$': '<rootDir>/layers/$1.ts',
   },
   transform: {
-    '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true, diagnostics: false }],
+    '^.+\\.ts$': ['ts-jest', { useESM: true, diagnostics: false }],
   },
   testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/infra/**/*.test.ts', '<rootDir>/layers/**/*.test.ts', '<rootDir>/functions/**/*.test.ts'],
+  modulePathIgnorePatterns: ['<rootDir>/.esbuild', '<rootDir>/.serverless', '<rootDir>/.cache'],
   testTimeout: 60_000,
 };

@@ -1,0 +1,137 @@
+/**
+ * Brings the whole local system up — Postgres, Kafka, migrations, topics, serverless-offline with
+ * the offline Kafka triggers — and takes it down again. Shared by `npm start` and `npm test`.
+ */
+import { createWriteStream, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import postgres from 'postgres';
+import { migrate } from '../db/migrate.ts';
+import { loadMigrations } from '../db/load-migrations.ts';
+import { createTopics, ensureKafka, type KafkaHandle } from '../local/kafka.ts';
+import { dropDatabase, ensurePostgres, type PostgresHandle } from '../local/postgres.ts';
+import { log, spawnTethered, stopChild, waitFor } from '../local/process.ts';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const DEFAULT_ADMIN_API_KEY = 'local-admin-key';
+
+export interface StackOptions {
+  /** `start` keeps data between runs; `test` uses a fresh database and topic prefix and removes them. */
+  mode: 'start' | 'test';
+  httpPort: number;
+  lambdaPort: number;
+  /** Where serverless-offline's output goes: the terminal, or a log file. */
+  offlineOutput: 'inherit' | string;
+}
+
+export interface Stack {
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const started = Date.now();
+  const cleanups: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => log(`cleanup failed: ${String(error)}`));
+    cleanups.length = 0;
+  };
+  try {
+    const isTest = options.mode === 'test';
+    const runId = `${Date.now().toString(36)}${process.pid.toString(36)}`;
+    const database = isTest ? `shopstream_test_${runId}` : 'shopstream';
+    const topicPrefix = isTest ? `test-${runId}.` : (process.env.KAFKA_TOPIC_PREFIX ?? '');
+
+    const [pg, kafka] = await Promise.all([
+      ensurePostgres({ database, ...(isTest ? {} : { embeddedDataDir: path.join(ROOT, '.cache', 'postgres', 'data') }) }),
+      ensureKafka(isTest ? {} : { dataDir: path.join(ROOT, '.cache', 'kafka', 'data') }),
+    ]).catch(async (error: unknown) => {
+      throw error;
+    });
+    cleanups.push(() => stopPostgres(pg, isTest ? database : undefined), () => stopKafka(kafka));
+
+    const applied = await migrateDatabase(pg.url);
+    log(`Postgres: ${applied.length ? `applied ${applied.join(', ')}` : 'schema up to date'}`);
+    const topics = await createTopics(kafka.brokers, topicPrefix);
+    log(`Kafka: ${topics.length} topics ready${topicPrefix ? ` (prefix ${topicPrefix})` : ''}`);
+
+    const env: Record<string, string> = {
+      DATABASE_URL: pg.url,
+      KAFKA_BROKERS: kafka.brokers.join(','),
+      KAFKA_TOPIC_PREFIX: topicPrefix,
+      ADMIN_API_KEY: process.env.ADMIN_API_KEY ?? DEFAULT_ADMIN_API_KEY,
+      HTTP_PORT: String(options.httpPort),
+      LAMBDA_PORT: String(options.lambdaPort),
+      API_URL: `http://127.0.0.1:${options.httpPort}`,
+      LAMBDA_ENDPOINT: `http://127.0.0.1:${options.lambdaPort}`,
+    };
+    const offline = await startOffline(env, options);
+    cleanups.push(offline);
+    log(`up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    return { env, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export async function migrateDatabase(url: string): Promise<string[]> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    return await migrate(sql, loadMigrations());
+  } finally {
+    await sql.end();
+  }
+}
+
+async function stopPostgres(pg: PostgresHandle, testDatabase?: string) {
+  if (testDatabase && !process.env.KEEP_TEST_DB) await dropDatabase(pg.adminUrl, testDatabase);
+  await pg.stop();
+}
+
+async function stopKafka(kafka: KafkaHandle) {
+  if (kafka.started) log('Kafka: stopping the broker');
+  await kafka.stop();
+}
+
+async function startOffline(env: Record<string, string>, options: StackOptions): Promise<() => Promise<void>> {
+  const logFile = options.offlineOutput === 'inherit' ? undefined : options.offlineOutput;
+  log(`serverless-offline: bundling and starting (API on :${options.httpPort}, Lambda endpoint on :${options.lambdaPort})${logFile ? `, output in ${path.relative(ROOT, logFile)}` : ''}`);
+  const child = spawnTethered(process.execPath, [path.join(ROOT, 'node_modules', 'serverless', 'bin', 'serverless.js'), 'offline', 'start', '--stage', 'local'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+  });
+  if (logFile) {
+    mkdirSync(path.dirname(logFile), { recursive: true });
+    const out = createWriteStream(logFile);
+    child.stdout?.pipe(out);
+    child.stderr?.pipe(out);
+  } else {
+    child.stdout?.pipe(process.stdout);
+    child.stderr?.pipe(process.stderr);
+  }
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const stop = () => stopChild(child, 10_000);
+  try {
+    await waitFor('[shopstream] serverless-offline: waiting for GET /health', async () => {
+      if (exited) throw new Error(`serverless-offline exited during start-up${logFile ? `; see ${logFile}` : ''}`);
+      const response = await fetch(`${env.API_URL}/health`, { signal: AbortSignal.timeout(5000) });
+      return response.status === 200;
+    }, { timeoutMs: 120_000 });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  await kickRelay(env.LAMBDA_ENDPOINT!);
+  return stop;
+}
+
+/**
+ * serverless-offline fires `schedule` events on the next whole minute; start the relay now so
+ * delayed re-enqueues are published from the first second.
+ */
+async function kickRelay(endpoint: string): Promise<void> {
+  const lambda = new LambdaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  await lambda.send(new InvokeCommand({ FunctionName: 'shopstream-local-outboxRelay', InvocationType: 'Event' }));
+}

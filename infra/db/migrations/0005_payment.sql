@@ -1,0 +1,18 @@
+-- The payment processor simulator's ledger: one row per charge attempt.
+create schema if not exists payment;
+
+create table payment.payments (
+  -- UUIDv5 of "orderId:attempt", so a retried charge call can never create a second payment.
+  id           uuid        primary key,
+  order_id     uuid        not null,
+  attempt      integer     not null check (attempt >= 1),
+  amount       bigint      not null check (amount >= 0),
+  currency     char(3)     not null,
+  status       text        not null check (status in ('PENDING', 'APPROVED', 'DECLINED', 'FAILED')),
+  failure_code text,
+  card_last4   text        not null,
+  created_at   timestamptz not null default now(),
+  settled_at   timestamptz,
+  unique (order_id, attempt)
+);
+create unique index payments_one_approval_idx on payment.payments (order_id) where status = 'APPROVED';

@@ -1,0 +1,47 @@
+/**
+ * The PostgreSQL client (postgres.js), one pool per Lambda container. Column names come back in
+ * camelCase and objects passed to `sql(...)` are written in snake_case.
+ */
+import postgres, { type Sql, type TransactionSql } from 'postgres';
+import { z } from 'zod';
+import { once, readEnv } from './env.ts';
+
+const DbEnv = z.object({
+  DATABASE_URL: z.string().min(1, 'DATABASE_URL is required (postgres://user:pass@host:5432/db)'),
+  DB_POOL_MAX: z.coerce.number().int().positive().default(4),
+});
+
+export type Db = Sql;
+export type Tx = TransactionSql;
+/** Either the pool or an open transaction: domain functions accept both. */
+export type Queryable = Sql | TransactionSql;
+
+export function createDb(url: string, max = 4): Sql {
+  return postgres(url, {
+    max,
+    idle_timeout: 30,
+    connect_timeout: 10,
+    transform: postgres.camel,
+    onnotice: () => {},
+    // Lambda freezes containers between invocations; a dead pooled socket must not fail a request.
+    max_lifetime: 60 * 10,
+  });
+}
+
+export const db = once(() => {
+  const env = readEnv(DbEnv);
+  return createDb(env.DATABASE_URL, env.DB_POOL_MAX);
+});
+
+/** Postgres error codes the handlers translate into HTTP or retry decisions. */
+export const PgCode = {
+  uniqueViolation: '23505',
+  foreignKeyViolation: '23503',
+  checkViolation: '23514',
+  serializationFailure: '40001',
+  deadlockDetected: '40P01',
+} as const;
+
+export function isPgError(error: unknown, code: string): error is postgres.PostgresError {
+  return error instanceof postgres.PostgresError && error.code === code;
+}

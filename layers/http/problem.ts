@@ -1,0 +1,67 @@
+/**
+ * RFC 9457 problem+json: the one place errors become HTTP responses. Details are exposed only
+ * for client errors (4xx); server errors answer with a generic detail and are logged in full.
+ */
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { ParseError } from '@aws-lambda-powertools/parser';
+import type { z } from 'zod';
+import { AppError, DependencyError, ValidationError, type FieldError } from '../errors.ts';
+import { logger } from '../observability.ts';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  errors?: FieldError[];
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** Converts zod issues into `{path, message}` pairs, prefixing where they came from (body, query…). */
+export function fieldErrors(issues: readonly z.core.$ZodIssue[], prefix?: string): FieldError[] {
+  return issues.map((issue) => ({
+    path: [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(root)',
+    message: issue.message,
+  }));
+}
+
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', '57P01', '57P03']);
+
+/** Classifies any thrown value as an AppError (unknown errors stay unknown: they are 500s). */
+export function toAppError(error: unknown): AppError | undefined {
+  if (error instanceof AppError) return error;
+  if (error instanceof ParseError) {
+    const issues = (error.cause as { issues?: z.core.$ZodIssue[] } | undefined)?.issues ?? [];
+    return new ValidationError('The request does not match the schema.', { errors: fieldErrors(issues), cause: error });
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && CONNECTION_ERRORS.has(code)) {
+    return new DependencyError('A backing service is unavailable; retry shortly.', { cause: error });
+  }
+  return undefined;
+}
+
+export function problemResponse(error: unknown, instance?: string): APIGatewayProxyResult {
+  const known = toAppError(error);
+  const problem: Problem = known
+    ? {
+        type: known.type,
+        title: known.title,
+        status: known.status,
+        detail: known.message,
+        ...(instance ? { instance } : {}),
+        ...(known.errors?.length ? { errors: known.errors } : {}),
+      }
+    : { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'An unexpected error occurred.', ...(instance ? { instance } : {}) };
+
+  if (problem.status >= 500) logger.error('request failed', { error: error as Error });
+  else logger.info('request refused', { status: problem.status, detail: problem.detail });
+
+  return {
+    statusCode: problem.status,
+    headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...(problem.status === 503 ? { 'retry-after': '1' } : {}) },
+    body: JSON.stringify(problem),
+  };
+}
