@@ -1,8 +1,8 @@
 /**
- * Applies the plain SQL migrations in infra/db/migrations in file-name order, each in its own
- * transaction, and records what ran (with a checksum) in public.shopstream_migrations. All pending files apply in one transaction under an
- * advisory lock, so several processes may start at once. Used by `npm start`, `npm test` and the
- * `migrate` Lambda function on AWS.
+ * Applies the plain SQL migrations in infra/db/migrations in file-name order and records what ran
+ * (with a checksum) in public.shopstream_migrations. All pending files apply in one transaction
+ * under an advisory lock, so several processes may start at once. Used by `npm start`, `npm test`
+ * and the `migrate` Lambda function on AWS.
  */
 import { createHash } from 'node:crypto';
 import type { Sql } from 'postgres';
