@@ -13,7 +13,7 @@ export async function main(args: string[]): Promise<number> {
     mode: 'test',
     httpPort: await freePort(),
     lambdaPort: await freePort(),
-    offlineOutput: path.join(ROOT, '.cache', 'logs', 'offline-test.log'),
+    offlineOutput: path.join(ROOT, '.cache', 'logs', `offline-test-${process.pid}.log`),
   });
   let code = 1;
   try {
