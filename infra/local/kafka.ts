@@ -45,7 +45,7 @@ export async function ensureKafka(options: KafkaOptions = {}): Promise<KafkaHand
   return startLocalBroker(port, options.dataDir);
 }
 
-async function startLocalBroker(port: number, dataDir?: string): Promise<KafkaHandle> {
+export async function startLocalBroker(port: number, dataDir?: string): Promise<KafkaHandle> {
   const java = await requireJava();
   const libs = await ensureKafkaJars();
   const dir = dataDir ?? path.join(CACHE, 'runs', `${process.pid}-${Date.now()}`);

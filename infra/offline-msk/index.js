@@ -1,0 +1,78 @@
+/**
+ * serverless-offline-msk: a Serverless Framework v3 plugin that, alongside serverless-offline,
+ * turns every function's `msk` and `kafka` events into Kafka consumers on real brokers and invokes
+ * the functions through serverless-offline's Lambda API the way AWS's event source mapping poller
+ * does. This file owns the lifecycle: which hooks start and stop the mappings.
+ */
+'use strict';
+
+const { readMappings, readPluginOptions } = require('./lib/config.js');
+const { Invoker } = require('./lib/invoker.js');
+const { Mapping } = require('./lib/mapping.js');
+const { createLogger } = require('./lib/log.js');
+
+class ServerlessOfflineMsk {
+  /**
+   * @param {any} serverless
+   * @param {Record<string, any>} cliOptions
+   * @param {any} utils serverless v3's plugin utils (log, progress)
+   */
+  constructor(serverless, cliOptions, utils) {
+    this.serverless = serverless;
+    this.cliOptions = cliOptions ?? {};
+    this.log = createLogger(utils);
+    /** @type {Mapping[]} */
+    this.mappings = [];
+    this.hooks = {
+      // `sls offline start`: serverless-offline starts its Lambda API in its own `init` hook, which
+      // runs before ours (list this plugin after serverless-offline). It calls process.exit in its
+      // `end` hook, so stop before it: `before:offline:start:end`.
+      'offline:start:init': () => this.start(),
+      'before:offline:start:end': () => this.stop(),
+      // `sls offline` (no `start`) runs everything inside one hook and exits from it; start early
+      // (invocations wait until the Lambda API answers) and stop on the same signals it uses.
+      'before:offline:start': () => this.startForPlainOffline(),
+    };
+  }
+
+  async start() {
+    if (this.started) return;
+    this.started = true;
+    const options = readPluginOptions(this.serverless.service, this.cliOptions);
+    if (!options.enabled) return;
+    const configs = readMappings(this.serverless, options);
+    const enabled = configs.filter((c) => {
+      if (!c.enabled) this.log(`${c.functionKey} ← ${c.topic}: mapping disabled (enabled: false)`);
+      return c.enabled;
+    });
+    if (enabled.length === 0) return;
+    this.invoker = new Invoker({ endpoint: options.lambdaEndpoint, region: options.region });
+    this.log(`${enabled.length} Kafka event source mapping(s), invoking through ${options.lambdaEndpoint}`);
+    for (const config of enabled) {
+      const mapping = new Mapping(config, { invoker: this.invoker, log: this.log, maxConcurrency: options.maxConcurrency, retryBackoffMs: options.retryBackoffMs });
+      this.mappings.push(mapping);
+    }
+    // A mapping that cannot reach its broker keeps trying in the background; do not hold up offline.
+    await Promise.all(this.mappings.map((m) => Promise.race([
+      m.start().catch((error) => this.log(`${m.label}: could not start: ${error.message}`)),
+      new Promise((resolve) => setTimeout(resolve, 15_000).unref()),
+    ])));
+  }
+
+  async startForPlainOffline() {
+    const stopOnSignal = () => void this.stop();
+    process.once('SIGINT', stopOnSignal);
+    process.once('SIGTERM', stopOnSignal);
+    this.start().catch((error) => this.log(`start failed: ${error.stack ?? error}`));
+  }
+
+  async stop() {
+    if (this.stopped) return;
+    this.stopped = true;
+    await Promise.all(this.mappings.map((m) => m.stop()));
+    this.invoker?.destroy();
+    if (this.mappings.length) this.log('stopped');
+  }
+}
+
+module.exports = ServerlessOfflineMsk;
