@@ -27,7 +27,7 @@ export async function main(args: string[]): Promise<number> {
       const jest = spawn(
         process.execPath,
         ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), '--json', `--outputFile=${results}`, ...args],
-        { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...stack.env, CHROMIUM_PATH: chromium } },
+        { cwd: ROOT, stdio: 'inherit', env: { POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? 'SILENT', ...process.env, ...stack.env, CHROMIUM_PATH: chromium } },
       );
       const forward = (signal: NodeJS.Signals) => jest.kill(signal);
       process.on('SIGINT', forward);

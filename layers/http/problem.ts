@@ -4,7 +4,6 @@
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { ParseError } from '@aws-lambda-powertools/parser';
-import type { z } from 'zod';
 import { AppError, DependencyError, ValidationError, type FieldError } from '../errors.ts';
 import { logger } from '../observability.ts';
 
@@ -19,12 +18,22 @@ export interface Problem {
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
-/** Converts zod issues into `{path, message}` pairs, prefixing where they came from (body, query…). */
-export function fieldErrors(issues: readonly z.core.$ZodIssue[], prefix?: string): FieldError[] {
+/**
+ * The `{path, message}` pairs of a Powertools ParseError, whose cause holds the schema's issues
+ * (Standard Schema issues, or a ZodError), prefixed with where they came from (body, query…).
+ */
+export function fieldErrors(error: ParseError, prefix?: string): FieldError[] {
+  const cause = error.cause as StandardIssue[] | { issues?: StandardIssue[] } | undefined;
+  const issues = Array.isArray(cause) ? cause : (cause?.issues ?? []);
   return issues.map((issue) => ({
-    path: [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(root)',
+    path: [prefix, ...(issue.path ?? []).map((part) => String(typeof part === 'object' ? part.key : part))].filter(Boolean).join('.') || '(root)',
     message: issue.message,
   }));
+}
+
+interface StandardIssue {
+  message: string;
+  path?: readonly (PropertyKey | { key: PropertyKey })[];
 }
 
 const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', '57P01', '57P03']);
@@ -33,8 +42,7 @@ const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'C
 export function toAppError(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
   if (error instanceof ParseError) {
-    const issues = (error.cause as { issues?: z.core.$ZodIssue[] } | undefined)?.issues ?? [];
-    return new ValidationError('The request does not match the schema.', { errors: fieldErrors(issues), cause: error });
+    return new ValidationError('The request does not match the schema.', { errors: fieldErrors(error), cause: error });
   }
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && CONNECTION_ERRORS.has(code)) {

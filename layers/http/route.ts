@@ -11,7 +11,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { z } from 'zod';
 import { ForbiddenError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
 import { logger } from '../observability.ts';
-import { problemResponse } from './problem.ts';
+import { fieldErrors, problemResponse } from './problem.ts';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -104,10 +104,8 @@ function validate(schema: z.ZodType | undefined, value: unknown, where: string):
   if (!schema) return undefined;
   const result = parse(value, undefined, schema, true);
   if (result.success) return result.data;
-  const issues = (result.error.cause as { issues?: z.core.$ZodIssue[] } | undefined)?.issues ?? [];
-  throw new ValidationError(`Invalid ${where}: ${issues.map((i) => `${[where, ...i.path.map(String)].join('.')} ${i.message}`).join('; ')}`, {
-    errors: issues.map((issue) => ({ path: [where, ...issue.path.map(String)].join('.'), message: issue.message })),
-  });
+  const errors = fieldErrors(result.error, where);
+  throw new ValidationError(`Invalid ${where}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, { errors });
 }
 
 function readJsonBody(event: APIGatewayProxyEvent): unknown {

@@ -3,7 +3,7 @@
  * re-created if the connection failed, so a broker restart costs one failed publish, not a
  * poisoned container.
  */
-import { Kafka, logLevel, type Producer, type TopicMessages } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Producer, type TopicMessages } from 'kafkajs';
 import { z } from 'zod';
 import { commaList, readEnv } from '../env.ts';
 import { logger } from '../observability.ts';
@@ -25,7 +25,7 @@ export function kafkaClient(): Kafka {
     retry: { retries: 3, initialRetryTime: 200 },
     logLevel: logLevel.WARN,
     logCreator: () => ({ level, log }) => {
-      const { message, ...extra } = log;
+      const { message, timestamp: _timestamp, logger: _logger, ...extra } = log;
       if (level <= logLevel.ERROR) logger.error(`kafkajs: ${message}`, extra);
       else logger.warn(`kafkajs: ${message}`, extra);
     },
@@ -34,7 +34,7 @@ export function kafkaClient(): Kafka {
 
 export function producer(): Promise<Producer> {
   connecting ??= (async () => {
-    const instance = kafkaClient().producer({ allowAutoTopicCreation: false });
+    const instance = kafkaClient().producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     instance.on(instance.events.DISCONNECT, () => (connecting = undefined));
     await instance.connect();
     return instance;

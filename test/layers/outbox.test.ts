@@ -1,0 +1,76 @@
+/**
+ * The transactional outbox against real Postgres and Kafka: events enqueued in a committed
+ * transaction are published right away; a rolled-back transaction publishes nothing; a delayed
+ * event waits for its time and then goes out through the relay.
+ */
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { db } from '#layers/db';
+import { disconnectProducer } from '#layers/kafka/producer';
+import { enqueue, inTransaction, publishDue } from '#layers/outbox';
+import { TOPICS, topicName } from '#layers/topics';
+import { eventually } from '../support/api.ts';
+
+const received: { key: string; value: any; headers: Record<string, string> }[] = [];
+let consumer: Consumer;
+
+beforeAll(async () => {
+  consumer = new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING }).consumer({ groupId: `outbox-test-${randomUUID()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic: topicName(TOPICS.productUpdated), fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      received.push({
+        key: message.key!.toString(),
+        value: JSON.parse(message.value!.toString()),
+        headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
+      });
+    },
+  });
+});
+
+afterAll(async () => {
+  await consumer.disconnect();
+  await disconnectProducer();
+  await db().end();
+});
+
+const byKey = (key: string) => () => Promise.resolve(received.filter((m) => m.key === key));
+const published = async (id: string) => (await db()`select published_at from platform.outbox where id = ${id}`)[0]?.publishedAt;
+
+describe('outbox', () => {
+  it('publishes an event of a committed transaction at once, in the envelope, with headers', async () => {
+    const key = randomUUID();
+    const id = await inTransaction((tx) => enqueue(tx, { topic: TOPICS.productUpdated, key, type: 'product.updated', data: { price: 5 }, correlationId: key }));
+    const [message] = await eventually(async () => ((await byKey(key)()).length ? byKey(key)() : undefined), { what: 'the event on Kafka' });
+    expect(message!.value).toMatchObject({ type: 'product.updated', data: { price: 5 }, eventId: expect.any(String) });
+    expect(message!.headers).toMatchObject({ 'correlation-id': key, 'event-type': 'product.updated' });
+    expect(await published(id)).toBeInstanceOf(Date);
+  });
+
+  it('publishes nothing for a rolled-back transaction', async () => {
+    const key = randomUUID();
+    await expect(
+      inTransaction(async (tx) => {
+        await enqueue(tx, { topic: TOPICS.productUpdated, key, type: 'product.updated', data: {} });
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    const [row] = await db()`select count(*)::int as count from platform.outbox where key = ${key}`;
+    expect(row!.count).toBe(0);
+  });
+
+  it('holds a delayed event until it is due, then the relay publishes it', async () => {
+    const key = randomUUID();
+    const availableAt = new Date(Date.now() + 1500);
+    const id = await inTransaction((tx) => enqueue(tx, { topic: TOPICS.productUpdated, key, type: 'product.updated', data: { delayed: true }, availableAt }));
+    await publishDue(db());
+    expect(await published(id)).toBeNull();
+    const sentAt = await eventually(async () => {
+      await publishDue(db());
+      return published(id);
+    }, { what: 'the delayed row published', timeoutMs: 10_000 });
+    expect((sentAt as Date).getTime()).toBeGreaterThanOrEqual(availableAt.getTime() - 50);
+    await eventually(async () => (await byKey(key)()).length === 1, { what: 'the delayed event on Kafka' });
+  });
+});
