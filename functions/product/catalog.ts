@@ -1,0 +1,123 @@
+/**
+ * The product catalog's use cases, one per HTTP operation. Every product change commits together
+ * with its event in the outbox (product.created carries the initial stock: that is how inventory
+ * learns of a new product; product.deleted is how it stops selling one).
+ */
+import { randomUUID } from 'node:crypto';
+import { db, type Tx } from '#layers/db';
+import { NotFoundError } from '#layers/errors';
+import { enqueue, inTransaction } from '#layers/outbox';
+import { PRODUCT_EVENT_TYPES, type ProductCreatedData, type ProductDeletedData, type ProductUpdatedData } from '#layers/schemas/product-events';
+import { TOPICS } from '#layers/topics';
+import { assertCategoriesExist, chooseSlug, containsPattern, decodeCursor, distinctIds, encodeCursor } from './domain.ts';
+import * as repo from './repository.ts';
+import type { Category, CategoryChanges, NewCategory, NewProduct, Product, ProductChanges, ProductListQuery } from './schemas.ts';
+
+const categoryNotFound = (id: string) => new NotFoundError(`No category with id ${id}.`);
+const productNotFound = (id: string) => new NotFoundError(`No product with id ${id}.`);
+
+// ── categories ────────────────────────────────────────────────────────────────────────────────
+
+export async function createCategory(input: NewCategory): Promise<Category> {
+  return repo.insertCategory(db(), { id: randomUUID(), name: input.name, slug: chooseSlug(input.name, input.slug) });
+}
+
+export async function listCategories(): Promise<{ items: Category[] }> {
+  return { items: await repo.selectCategories(db()) };
+}
+
+export async function getCategory(id: string): Promise<Category> {
+  return (await repo.selectCategory(db(), id)) ?? Promise.reject(categoryNotFound(id));
+}
+
+export async function updateCategory(id: string, changes: CategoryChanges): Promise<Category> {
+  return (await repo.updateCategory(db(), id, changes)) ?? Promise.reject(categoryNotFound(id));
+}
+
+/** Removes the category; products that were in it simply are no longer. */
+export async function deleteCategory(id: string): Promise<void> {
+  if (!(await repo.deleteCategory(db(), id))) throw categoryNotFound(id);
+}
+
+// ── products ──────────────────────────────────────────────────────────────────────────────────
+
+export async function createProduct(input: NewProduct, correlationId?: string): Promise<Product> {
+  const id = randomUUID();
+  const categoryIds = distinctIds(input.categoryIds);
+  return inTransaction(async (tx) => {
+    assertCategoriesExist(input.categoryIds, await repo.existingCategoryIds(tx, categoryIds));
+    const record = { id, sku: input.sku, name: input.name, description: input.description ?? null, price: input.price, currency: input.currency };
+    await repo.insertProduct(tx, record);
+    await repo.replaceProductCategories(tx, id, categoryIds);
+    await enqueue<ProductCreatedData>(tx, {
+      topic: TOPICS.productCreated,
+      key: id,
+      type: PRODUCT_EVENT_TYPES.created,
+      data: { productId: id, sku: record.sku, name: record.name, price: record.price, currency: record.currency, initialStock: input.initialStock },
+      ...(correlationId ? { correlationId } : {}),
+    });
+    return (await repo.selectProduct(tx, id))!;
+  });
+}
+
+export async function getProduct(id: string): Promise<Product> {
+  return (await repo.selectProduct(db(), id)) ?? Promise.reject(productNotFound(id));
+}
+
+export async function listProducts(query: ProductListQuery): Promise<{ items: Product[]; nextCursor: string | null }> {
+  const page = await repo.selectProductPage(db(), {
+    limit: query.limit + 1, // one more than asked tells whether another page follows
+    ...(query.categoryId ? { categoryId: query.categoryId } : {}),
+    ...(query.q ? { pattern: containsPattern(query.q) } : {}),
+    ...(query.cursor ? { after: decodeCursor(query.cursor) } : {}),
+  });
+  const items = page.slice(0, query.limit);
+  const last = items.at(-1);
+  return { items: items.map((entry) => entry.product), nextCursor: page.length > query.limit && last ? encodeCursor(last.key) : null };
+}
+
+export async function updateProduct(id: string, changes: ProductChanges, correlationId?: string): Promise<Product> {
+  return inTransaction(async (tx) => {
+    const record = await repo.updateProduct(tx, id, changes);
+    if (!record) throw productNotFound(id);
+    await publishUpdated(tx, record, correlationId);
+    return (await repo.selectProduct(tx, id))!;
+  });
+}
+
+export async function setProductCategories(id: string, categoryIds: readonly string[], correlationId?: string): Promise<Product> {
+  const distinct = distinctIds(categoryIds);
+  return inTransaction(async (tx) => {
+    const record = await repo.lockProduct(tx, id);
+    if (!record) throw productNotFound(id);
+    assertCategoriesExist(categoryIds, await repo.existingCategoryIds(tx, distinct));
+    await repo.replaceProductCategories(tx, id, distinct);
+    await publishUpdated(tx, record, correlationId);
+    return (await repo.selectProduct(tx, id))!;
+  });
+}
+
+/** Soft-deletes: orders keep their references, the sku is free again, inventory stops selling it. */
+export async function deleteProduct(id: string, correlationId?: string): Promise<void> {
+  await inTransaction(async (tx) => {
+    const deleted = await repo.softDeleteProduct(tx, id);
+    if (!deleted) throw productNotFound(id);
+    await enqueue<ProductDeletedData>(tx, {
+      topic: TOPICS.productDeleted,
+      key: id,
+      type: PRODUCT_EVENT_TYPES.deleted,
+      data: { productId: id, sku: deleted.sku },
+      ...(correlationId ? { correlationId } : {}),
+    });
+  });
+}
+
+async function publishUpdated(tx: Tx, record: repo.ProductRecord, correlationId: string | undefined): Promise<void> {
+  await enqueue<ProductUpdatedData>(tx, {
+    topic: TOPICS.productUpdated,
+    key: record.id,
+    type: PRODUCT_EVENT_TYPES.updated,
+    data: { productId: record.id, sku: record.sku, name: record.name, price: record.price, currency: record.currency, categoryIds: await repo.categoryIdsOf(tx, record.id) },
+    ...(correlationId ? { correlationId } : {}),
+  });
+}
