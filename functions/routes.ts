@@ -4,6 +4,8 @@
  */
 import type { RouteSpec } from '#layers/http/route';
 import { platformRoutes } from './platform/routes.ts';
+import { orderRoutes } from './order/routes.ts';
+import { paymentRoutes } from './payment/routes.ts';
 import { productRoutes } from './product/routes.ts';
 import { stockRoutes } from './inventory/stock-routes.ts';
 
@@ -14,4 +16,4 @@ export const API_INFO = {
     'Event-driven serverless shop backend. Money is an integer in minor units. Errors are RFC 9457 problem+json. Admin writes need the `x-api-key` header.',
 };
 
-export const allRoutes: readonly RouteSpec[] = [...platformRoutes, ...productRoutes, ...stockRoutes];
+export const allRoutes: readonly RouteSpec[] = [...platformRoutes, ...productRoutes, ...stockRoutes, ...orderRoutes, ...paymentRoutes];

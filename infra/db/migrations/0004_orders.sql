@@ -9,8 +9,13 @@ create table orders.orders (
   currency          char(3)     not null,
   payment_attempts  integer     not null default 0,
   failure_reason    text,
+  -- Idempotency-Key of POST /orders and a hash of the body it came with (same key, other body: 409).
   idempotency_key   text        unique,
   request_hash      text,
+  -- The card to charge on every attempt. Only the saga reads it (never an API response or a log);
+  -- a real system would store a processor token instead of the number.
+  card_number       text        not null,
+  card_last4        text        not null,
   created_at        timestamptz not null default now(),
   updated_at        timestamptz not null default now()
 );

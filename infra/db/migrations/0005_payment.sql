@@ -10,9 +10,13 @@ create table payment.payments (
   currency     char(3)     not null,
   status       text        not null check (status in ('PENDING', 'APPROVED', 'DECLINED', 'FAILED')),
   failure_code text,
+  retryable    boolean     not null default false,
   card_last4   text        not null,
   created_at   timestamptz not null default now(),
   settled_at   timestamptz,
+  -- A charge that outlives its caller (the timeout test card) settles at this time: the charge
+  -- call itself settles it when it wakes, and an inquiry settles it if that call died.
+  settle_at    timestamptz,
   unique (order_id, attempt)
 );
 create unique index payments_one_approval_idx on payment.payments (order_id) where status = 'APPROVED';

@@ -1,0 +1,66 @@
+/**
+ * The order service's client of the payment service: Lambda Invoke (RequestResponse) of
+ * chargePayment and inquirePayment, with a client-side deadline. The SDK's own retries are off: a
+ * charge call that got no answer must be followed by an inquiry, never blindly repeated.
+ */
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { z } from 'zod';
+import { once, readEnv } from '#layers/env';
+import { ChargeResult, InquiryResult, type ChargeRequest } from '#layers/schemas/payment';
+
+const PaymentClientEnv = z.object({
+  PAYMENT_CHARGE_FUNCTION: z.string().min(1, 'PAYMENT_CHARGE_FUNCTION names the chargePayment Lambda function'),
+  PAYMENT_INQUIRY_FUNCTION: z.string().min(1, 'PAYMENT_INQUIRY_FUNCTION names the inquirePayment Lambda function'),
+  /** serverless-offline's Lambda endpoint locally; unset on AWS. */
+  LAMBDA_ENDPOINT: z.preprocess((value) => (value === '' ? undefined : value), z.url().optional()),
+  PAYMENT_INVOKE_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
+  AWS_REGION: z.string().default('us-east-1'),
+});
+const env = once(() => readEnv(PaymentClientEnv));
+
+const client = once(() => {
+  const { LAMBDA_ENDPOINT, AWS_REGION } = env();
+  return new LambdaClient({
+    region: AWS_REGION,
+    maxAttempts: 1,
+    ...(LAMBDA_ENDPOINT ? { endpoint: LAMBDA_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+  });
+});
+
+/** The charge call got no answer in time: the charge may still be running or settle later. */
+export class PaymentTimeoutError extends Error {
+  override name = 'PaymentTimeoutError';
+  readonly retryable = true;
+}
+
+/** The payment function could not be reached or failed: its effect is unknown. */
+export class PaymentServiceError extends Error {
+  override name = 'PaymentServiceError';
+  readonly retryable = true;
+}
+
+export async function chargeCard(request: ChargeRequest): Promise<ChargeResult> {
+  return ChargeResult.parse(await invoke(env().PAYMENT_CHARGE_FUNCTION, request));
+}
+
+export async function inquirePayment(paymentId: string): Promise<InquiryResult> {
+  return InquiryResult.parse(await invoke(env().PAYMENT_INQUIRY_FUNCTION, { paymentId }));
+}
+
+async function invoke(functionName: string, payload: unknown): Promise<unknown> {
+  const timeoutMs = env().PAYMENT_INVOKE_TIMEOUT_MS;
+  let response;
+  try {
+    response = await client().send(
+      new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify(payload)) }),
+      { abortSignal: AbortSignal.timeout(timeoutMs) },
+    );
+  } catch (error) {
+    const name = (error as Error).name;
+    if (name === 'AbortError' || name === 'TimeoutError') throw new PaymentTimeoutError(`${functionName} did not answer within ${timeoutMs} ms`, { cause: error });
+    throw new PaymentServiceError(`${functionName} could not be invoked: ${(error as Error).message}`, { cause: error });
+  }
+  const text = response.Payload ? Buffer.from(response.Payload).toString('utf8') : '';
+  if (response.FunctionError) throw new PaymentServiceError(`${functionName} failed (${response.FunctionError}): ${text.slice(0, 500)}`);
+  return text ? JSON.parse(text) : undefined;
+}

@@ -1,0 +1,124 @@
+/**
+ * SQL of the order service (orders.orders, order_items, timeline). The card number column is read
+ * only by `cardToCharge`, for the payment step; no view of an order includes it.
+ */
+import type { Queryable, Tx } from '#layers/db';
+import type { OrderStatus } from './saga.ts';
+
+export interface OrderRow {
+  id: string;
+  customerId: string;
+  status: OrderStatus;
+  total: number;
+  currency: string;
+  paymentAttempts: number;
+  failureReason: string | null;
+  requestHash: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ItemRow {
+  orderId: string;
+  productId: string;
+  quantity: number;
+  unitPrice: number;
+}
+
+const orderColumns = (sql: Queryable) =>
+  sql`id, customer_id, status, total::float8 as total, currency, payment_attempts, failure_reason, request_hash, created_at, updated_at`;
+
+export interface CatalogPrice {
+  id: string;
+  price: number;
+  currency: string;
+}
+
+/** Catalog prices (a read-only read of product.products, the documented shortcut across schemas). */
+export async function catalogPrices(sql: Queryable, productIds: readonly string[]): Promise<CatalogPrice[]> {
+  return sql<CatalogPrice[]>`select id, price::float8 as price, currency from product.products where id = any(${[...productIds]}::uuid[])`;
+}
+
+export interface NewOrder {
+  id: string;
+  customerId: string;
+  total: number;
+  currency: string;
+  idempotencyKey: string | null;
+  requestHash: string;
+  cardNumber: string;
+  items: { productId: string; quantity: number; unitPrice: number }[];
+}
+
+/** Inserts the order, unless its idempotency key is taken: then returns undefined. */
+export async function insertOrder(tx: Tx, order: NewOrder): Promise<OrderRow | undefined> {
+  const [row] = await tx<OrderRow[]>`
+    insert into orders.orders (id, customer_id, status, total, currency, idempotency_key, request_hash, card_number, card_last4)
+    values (${order.id}, ${order.customerId}, 'PENDING', ${order.total}, ${order.currency}, ${order.idempotencyKey}, ${order.requestHash},
+            ${order.cardNumber}, ${order.cardNumber.slice(-4)})
+    on conflict (idempotency_key) do nothing
+    returning ${orderColumns(tx)}`;
+  if (!row) return undefined;
+  const items = order.items.map((item) => ({ orderId: order.id, ...item }));
+  await tx`insert into orders.order_items ${tx(items, 'orderId', 'productId', 'quantity', 'unitPrice')}`;
+  return row;
+}
+
+export async function findOrderByIdempotencyKey(sql: Queryable, key: string): Promise<OrderRow | undefined> {
+  const [row] = await sql<OrderRow[]>`select ${orderColumns(sql)} from orders.orders where idempotency_key = ${key}`;
+  return row;
+}
+
+export async function findOrder(sql: Queryable, id: string): Promise<OrderRow | undefined> {
+  const [row] = await sql<OrderRow[]>`select ${orderColumns(sql)} from orders.orders where id = ${id}`;
+  return row;
+}
+
+/** Locks the order row: every saga step and cancel serialise on it. */
+export async function lockOrder(tx: Tx, id: string): Promise<OrderRow | undefined> {
+  const [row] = await tx<OrderRow[]>`select ${orderColumns(tx)} from orders.orders where id = ${id} for update`;
+  return row;
+}
+
+export async function cardToCharge(tx: Tx, id: string): Promise<string> {
+  const [row] = await tx<{ cardNumber: string }[]>`select card_number from orders.orders where id = ${id}`;
+  if (!row) throw new Error(`order ${id} vanished`);
+  return row.cardNumber;
+}
+
+export async function updateOrder(tx: Tx, id: string, change: { status?: OrderStatus; paymentAttempts?: number; failureReason?: string }): Promise<void> {
+  await tx`
+    update orders.orders set
+      status = coalesce(${change.status ?? null}, status),
+      payment_attempts = coalesce(${change.paymentAttempts ?? null}::int, payment_attempts),
+      failure_reason = coalesce(${change.failureReason ?? null}, failure_reason),
+      updated_at = now()
+    where id = ${id}`;
+}
+
+export async function addTimeline(tx: Tx, orderId: string, status: OrderStatus, detail: string): Promise<void> {
+  await tx`insert into orders.timeline (order_id, status, detail) values (${orderId}, ${status}, ${detail})`;
+}
+
+export async function itemsOf(sql: Queryable, orderIds: readonly string[]): Promise<ItemRow[]> {
+  if (!orderIds.length) return [];
+  return sql<ItemRow[]>`
+    select order_id, product_id, quantity, unit_price::float8 as unit_price from orders.order_items
+    where order_id = any(${[...orderIds]}::uuid[]) order by order_id, product_id`;
+}
+
+export async function timelineOf(sql: Queryable, orderId: string): Promise<{ at: Date; status: OrderStatus; detail: string }[]> {
+  return sql`select at, status, detail from orders.timeline where order_id = ${orderId} order by id` as never;
+}
+
+/** One page, newest first; the cursor is the id of the last order of the previous page. */
+export async function pageOfOrders(sql: Queryable, filter: { customerId?: string; status?: OrderStatus; limit: number; after?: string }): Promise<OrderRow[]> {
+  return sql<OrderRow[]>`
+    select ${orderColumns(sql)} from orders.orders
+    where true
+      ${filter.customerId ? sql`and customer_id = ${filter.customerId}` : sql``}
+      ${filter.status ? sql`and status = ${filter.status}` : sql``}
+      ${filter.after ? sql`and (created_at, id) < (select created_at, id from orders.orders where id = ${filter.after})` : sql``}
+    order by created_at desc, id desc
+    limit ${filter.limit}`;
+}

@@ -1,0 +1,83 @@
+/**
+ * The order saga's decisions, as pure functions over plain values: which statuses may be
+ * cancelled, how long to wait before a retry, and what to do after a payment step answered.
+ * The I/O around them is in saga-steps.ts.
+ */
+export const ORDER_STATUSES = ['PENDING', 'RESERVED', 'COMPLETED', 'REJECTED', 'FAILED', 'CANCELLED'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+export const isTerminal = (status: OrderStatus) => status === 'COMPLETED' || status === 'REJECTED' || status === 'FAILED' || status === 'CANCELLED';
+
+/** Cancel: PENDING and RESERVED become CANCELLED; CANCELLED stays (idempotent); others refuse. */
+export function cancelDecision(status: OrderStatus): 'cancel' | 'already' | 'refuse' {
+  if (status === 'PENDING' || status === 'RESERVED') return 'cancel';
+  return status === 'CANCELLED' ? 'already' : 'refuse';
+}
+
+export interface RetryPolicy {
+  /** 1 first attempt + 5 retries. */
+  maxAttempts: number;
+  baseMs: number;
+  capMs: number;
+  /** Pause between inquiries about a charge that is still settling. */
+  inquiryDelayMs: number;
+  /** After this many inquiries the attempt counts as failed (the processor lost it). */
+  maxInquiries: number;
+}
+
+/**
+ * Exponential backoff with "equal jitter": half of the exponential step is fixed, half random, so
+ * retries spread out but the wait still grows with every attempt. `failedAttempt` is 1-based.
+ */
+export function backoffMs(failedAttempt: number, policy: Pick<RetryPolicy, 'baseMs' | 'capMs'>, random: () => number = Math.random): number {
+  const step = Math.min(policy.capMs, policy.baseMs * 2 ** (failedAttempt - 1));
+  return Math.round(step / 2 + random() * (step / 2));
+}
+
+/** What the payment service told us about the current attempt. */
+export type PaymentAnswer =
+  | { kind: 'approved'; paymentId: string }
+  | { kind: 'declined'; code: string }
+  /** Transient failure (insufficient funds, processing error): a new attempt may succeed. */
+  | { kind: 'failed'; code: string }
+  /** The charge is recorded but has not settled yet (it outlived the charge call). */
+  | { kind: 'pending' }
+  /** No answer at all (the inquiry call failed too): ask again later, never charge blindly. */
+  | { kind: 'unknown'; why: string }
+  /** The processor never recorded this attempt: charging again cannot double-charge. */
+  | { kind: 'absent' };
+
+export type NextStep =
+  | { kind: 'complete'; paymentId: string }
+  | { kind: 'fail'; reason: string }
+  | { kind: 'retry'; nextAttempt: number; delayMs: number; reason: string }
+  | { kind: 'inquire'; inquiries: number; delayMs: number; reason: string };
+
+export function decideAfterPayment(
+  answer: PaymentAnswer,
+  position: { attempt: number; inquiries: number },
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): NextStep {
+  switch (answer.kind) {
+    case 'approved':
+      return { kind: 'complete', paymentId: answer.paymentId };
+    case 'declined':
+      return { kind: 'fail', reason: `payment declined (${answer.code})` };
+    case 'failed':
+      return retryOrFail(position.attempt, answer.code, policy, random);
+    case 'absent':
+      return retryOrFail(position.attempt, 'charge not recorded by the processor', policy, random);
+    case 'pending':
+    case 'unknown': {
+      const why = answer.kind === 'pending' ? 'still settling' : answer.why;
+      if (position.inquiries >= policy.maxInquiries) return retryOrFail(position.attempt, `no final answer after ${position.inquiries} inquiries`, policy, random);
+      return { kind: 'inquire', inquiries: position.inquiries + 1, delayMs: policy.inquiryDelayMs, reason: why };
+    }
+  }
+}
+
+function retryOrFail(attempt: number, why: string, policy: RetryPolicy, random: () => number): NextStep {
+  if (attempt >= policy.maxAttempts) return { kind: 'fail', reason: `payment failed after ${attempt} attempts (last: ${why})` };
+  return { kind: 'retry', nextAttempt: attempt + 1, delayMs: backoffMs(attempt, policy, random), reason: why };
+}

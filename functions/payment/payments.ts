@@ -1,0 +1,118 @@
+/**
+ * The payment service's domain: charge (idempotent per `orderId:attempt`: a repeated call returns
+ * the recorded answer and never charges twice), inquiry, and reads. A slow charge (the timeout test
+ * card, or chaos) is recorded PENDING with a settle time, and the call keeps running past it, so the
+ * caller's Invoke times out first; whichever comes first — the call waking up or an inquiry after
+ * the settle time — marks it APPROVED.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { db } from '#layers/db';
+import { once, readEnv } from '#layers/env';
+import { NotFoundError } from '#layers/errors';
+import { logger } from '#layers/observability';
+import { paymentIdFor, type ChargeRequest, type ChargeResult, type InquiryResult } from '#layers/schemas/payment';
+import { findPayment, insertPaymentOnce, listPaymentsOfOrder, settleDuePayment, type PaymentRow } from './repository.ts';
+import { simulateCharge, type SimulatedOutcome } from './simulator.ts';
+
+const rate = z.coerce.number().min(0).max(1).default(0);
+const PaymentEnv = z.object({
+  PAYMENT_FAILURE_RATE: rate,
+  PAYMENT_TIMEOUT_RATE: rate,
+  PAYMENT_SEED: z.string().default('shopstream'),
+  /** How long a slow charge takes to settle; longer than the caller's Invoke timeout. */
+  PAYMENT_SLOW_CHARGE_MS: z.coerce.number().int().min(0).default(3000),
+});
+const env = once(() => readEnv(PaymentEnv));
+
+export async function charge(request: ChargeRequest): Promise<ChargeResult> {
+  const config = env();
+  const outcome = simulateCharge(request.cardNumber, request.orderId, request.attempt, {
+    failureRate: config.PAYMENT_FAILURE_RATE,
+    timeoutRate: config.PAYMENT_TIMEOUT_RATE,
+    seed: config.PAYMENT_SEED,
+  });
+  const { row, created } = await insertPaymentOnce(db(), {
+    id: paymentIdFor(request.orderId, request.attempt),
+    orderId: request.orderId,
+    attempt: request.attempt,
+    amount: request.amount,
+    currency: request.currency,
+    cardLast4: request.cardNumber.slice(-4),
+    ...recordedState(outcome, config.PAYMENT_SLOW_CHARGE_MS),
+  });
+  logger.info(created ? 'charge recorded' : 'charge already recorded; answering from the ledger', { paymentId: row.id, attempt: row.attempt, status: row.status });
+  if (row.status !== 'PENDING' || !row.settleAt) return toResult(row);
+  await sleep(Math.max(0, row.settleAt.getTime() - Date.now()));
+  return toResult((await settleDuePayment(db(), row.id)) ?? (await findPayment(db(), row.id)) ?? row);
+}
+
+function recordedState(outcome: SimulatedOutcome, slowMs: number): Pick<PaymentRow, 'status' | 'failureCode' | 'retryable' | 'settleAt'> {
+  switch (outcome.kind) {
+    case 'approved':
+      return { status: 'APPROVED', failureCode: null, retryable: false, settleAt: null };
+    case 'declined':
+      return { status: 'DECLINED', failureCode: outcome.code, retryable: false, settleAt: null };
+    case 'failed':
+      return { status: 'FAILED', failureCode: outcome.code, retryable: true, settleAt: null };
+    case 'slow-approval':
+      return { status: 'PENDING', failureCode: null, retryable: false, settleAt: new Date(Date.now() + slowMs) };
+  }
+}
+
+/** The inquiry: how did this charge end? Settles a slow charge whose time has come. */
+export async function inquire(paymentId: string): Promise<InquiryResult> {
+  const row = await currentPayment(paymentId);
+  return row ? { found: true, result: toResult(row) } : { found: false };
+}
+
+export async function getPayment(paymentId: string): Promise<PaymentView> {
+  const row = await currentPayment(paymentId);
+  if (!row) throw new NotFoundError(`Payment ${paymentId} does not exist.`);
+  return toView(row);
+}
+
+export async function listPayments(orderId: string): Promise<{ items: PaymentView[] }> {
+  const rows = await listPaymentsOfOrder(db(), orderId);
+  const settled = await Promise.all(rows.map(async (row) => (row.status === 'PENDING' ? ((await settleDuePayment(db(), row.id)) ?? row) : row)));
+  return { items: settled.map(toView) };
+}
+
+async function currentPayment(paymentId: string): Promise<PaymentRow | undefined> {
+  const row = await findPayment(db(), paymentId);
+  if (row?.status === 'PENDING') return (await settleDuePayment(db(), paymentId)) ?? row;
+  return row;
+}
+
+const toResult = (row: PaymentRow): ChargeResult => ({
+  paymentId: row.id,
+  status: row.status,
+  retryable: row.retryable,
+  ...(row.failureCode ? { failureCode: row.failureCode } : {}),
+});
+
+export interface PaymentView {
+  id: string;
+  orderId: string;
+  attempt: number;
+  amount: number;
+  currency: string;
+  status: PaymentRow['status'];
+  failureCode?: string;
+  cardLast4: string;
+  createdAt: string;
+  settledAt?: string;
+}
+
+const toView = (row: PaymentRow): PaymentView => ({
+  id: row.id,
+  orderId: row.orderId,
+  attempt: row.attempt,
+  amount: row.amount,
+  currency: row.currency,
+  status: row.status,
+  ...(row.failureCode ? { failureCode: row.failureCode } : {}),
+  cardLast4: row.cardLast4,
+  createdAt: row.createdAt.toISOString(),
+  ...(row.settledAt ? { settledAt: row.settledAt.toISOString() } : {}),
+});

@@ -1,0 +1,66 @@
+/** SQL of the payment ledger (payment.payments): one row per charge attempt, keyed by its UUIDv5. */
+import type { Queryable } from '#layers/db';
+import type { PaymentStatus } from '#layers/schemas/payment';
+
+export interface PaymentRow {
+  id: string;
+  orderId: string;
+  attempt: number;
+  amount: number;
+  currency: string;
+  status: PaymentStatus;
+  failureCode: string | null;
+  retryable: boolean;
+  cardLast4: string;
+  createdAt: Date;
+  settledAt: Date | null;
+  settleAt: Date | null;
+}
+
+export interface NewPayment {
+  id: string;
+  orderId: string;
+  attempt: number;
+  amount: number;
+  currency: string;
+  status: PaymentStatus;
+  failureCode: string | null;
+  retryable: boolean;
+  cardLast4: string;
+  settleAt: Date | null;
+}
+
+const columns = (sql: Queryable) => sql`id, order_id, attempt, amount::float8 as amount, currency, status, failure_code, retryable, card_last4, created_at, settled_at, settle_at`;
+
+/** Inserts the payment unless the attempt already has one; returns the stored row either way. */
+export async function insertPaymentOnce(sql: Queryable, payment: NewPayment): Promise<{ row: PaymentRow; created: boolean }> {
+  const settled = payment.status === 'PENDING' ? null : new Date();
+  const [created] = await sql<PaymentRow[]>`
+    insert into payment.payments (id, order_id, attempt, amount, currency, status, failure_code, retryable, card_last4, settle_at, settled_at)
+    values (${payment.id}, ${payment.orderId}, ${payment.attempt}, ${payment.amount}, ${payment.currency}, ${payment.status},
+            ${payment.failureCode}, ${payment.retryable}, ${payment.cardLast4}, ${payment.settleAt}, ${settled})
+    on conflict (id) do nothing
+    returning ${columns(sql)}`;
+  if (created) return { row: created, created: true };
+  const existing = await findPayment(sql, payment.id);
+  if (!existing) throw new Error(`payment ${payment.id} conflicted but cannot be read`);
+  return { row: existing, created: false };
+}
+
+export async function findPayment(sql: Queryable, id: string): Promise<PaymentRow | undefined> {
+  const [row] = await sql<PaymentRow[]>`select ${columns(sql)} from payment.payments where id = ${id}`;
+  return row;
+}
+
+/** Settles a pending slow charge as approved once its time has come (idempotent). */
+export async function settleDuePayment(sql: Queryable, id: string): Promise<PaymentRow | undefined> {
+  const [row] = await sql<PaymentRow[]>`
+    update payment.payments set status = 'APPROVED', settled_at = now()
+    where id = ${id} and status = 'PENDING' and settle_at <= now()
+    returning ${columns(sql)}`;
+  return row;
+}
+
+export async function listPaymentsOfOrder(sql: Queryable, orderId: string): Promise<PaymentRow[]> {
+  return sql<PaymentRow[]>`select ${columns(sql)} from payment.payments where order_id = ${orderId} order by attempt`;
+}
