@@ -16,10 +16,12 @@ if (!['start', 'test'].includes(command)) {
 const marker = path.join(root, 'node_modules', '.package-lock.json');
 const lock = path.join(root, 'package-lock.json');
 if (!existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs)) {
-  console.error('[shopstream] installing dependencies (npm ci)…');
-  const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  // `npm install` (not `npm ci`): npm 11 writes lock files without other platforms' optional
+  // packages and then refuses them in `npm ci`; `install` still follows the locked versions.
+  console.error('[shopstream] installing dependencies (npm install)…');
+  const result = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) {
-    console.error('[shopstream] npm ci failed: check your network access to the npm registry, then run `npm ci` yourself.');
+    console.error('[shopstream] npm install failed: check your access to the npm registry, then run `npm install` yourself.');
     process.exit(result.status ?? 1);
   }
 }
