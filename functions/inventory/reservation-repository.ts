@@ -22,6 +22,23 @@ export async function lockStock(tx: Tx, productIds: readonly string[]): Promise<
     for update of s`;
 }
 
+/**
+ * Serialises the reservation and the settlement of one order (they arrive on different topics):
+ * without it, a cancel settling "nothing held" could interleave with the reservation it overtook.
+ */
+export async function lockOrderReservation(tx: Tx, orderId: string): Promise<void> {
+  await tx`select pg_advisory_xact_lock(hashtextextended(${`inventory.reservation:${orderId}`}, 0))`;
+}
+
+export async function isClosed(tx: Tx, orderId: string): Promise<boolean> {
+  const [row] = await tx`select 1 from inventory.closed_orders where order_id = ${orderId}`;
+  return Boolean(row);
+}
+
+export async function markClosed(tx: Tx, orderId: string): Promise<void> {
+  await tx`insert into inventory.closed_orders (order_id) values (${orderId}) on conflict do nothing`;
+}
+
 export async function hasReservations(tx: Tx, orderId: string): Promise<boolean> {
   const [row] = await tx`select 1 from inventory.reservations where order_id = ${orderId} limit 1`;
   return Boolean(row);

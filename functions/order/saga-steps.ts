@@ -16,7 +16,7 @@ import { enqueue } from '#layers/outbox';
 import { logger } from '#layers/observability';
 import { TOPICS } from '#layers/topics';
 import { paymentIdFor, type ChargeResult } from '#layers/schemas/payment';
-import type { OrderCancelledData, OrderCompletedData, OrderFailedData, PaymentRequestedData, StockRejectedData, StockReservedData } from '#layers/schemas/order-events';
+import type { OrderCompletedData, OrderFailedData, PaymentRequestedData, StockRejectedData, StockReservedData } from '#layers/schemas/order-events';
 import { countOrderOutcome, countPaymentAttempt } from './metrics.ts';
 import { chargeCard, inquirePayment, PaymentTimeoutError } from './payment-client.ts';
 import { addTimeline, cardToCharge, lockOrder, updateOrder, type OrderRow } from './repository.ts';
@@ -37,13 +37,7 @@ const policy = once((): RetryPolicy => {
 export async function onStockReserved(tx: Tx, data: StockReservedData): Promise<void> {
   const order = await lockOrder(tx, data.orderId);
   if (!order) return logger.warn('stock reserved for an unknown order');
-  if (order.status === 'CANCELLED') {
-    // The cancel overtook the reservation (different topics): announce it again so inventory
-    // releases what it has just held.
-    await addTimeline(tx, order.id, 'CANCELLED', 'stock was reserved after the cancellation; releasing it');
-    await enqueue<OrderCancelledData>(tx, { topic: TOPICS.orderCancelled, key: order.id, type: TOPICS.orderCancelled, correlationId: order.id, data: { orderId: order.id } });
-    return;
-  }
+  // A cancelled order's stock is released by inventory itself (it serialises cancel and reserve).
   if (order.status !== 'PENDING') return logger.info('stock.reserved ignored', { status: order.status });
   await updateOrder(tx, order.id, { status: 'RESERVED' });
   await addTimeline(tx, order.id, 'RESERVED', `stock reserved for ${data.items.length} line(s); requesting payment`);

@@ -13,7 +13,7 @@ import { ROOT, startStack } from './stack.ts';
 export async function main(args: string[]): Promise<number> {
   // Payment retries back off from PAYMENT_RETRY_BASE_MS (1 s in production); the saga tests walk
   // through five retries per card, so they run with a short base unless one is given.
-  process.env.PAYMENT_RETRY_BASE_MS ??= '50';
+  process.env.PAYMENT_RETRY_BASE_MS ??= '200';
   const logs = path.join(ROOT, '.cache', 'logs');
   mkdirSync(logs, { recursive: true });
   const chromium = await ensureChromium();

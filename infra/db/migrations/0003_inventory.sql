@@ -21,3 +21,11 @@ create table inventory.reservations (
   primary key (order_id, product_id)
 );
 create index reservations_held_idx on inventory.reservations (product_id) where status = 'HELD';
+
+-- Orders whose reservation has been settled (committed, released, or cancelled before anything
+-- was held). order.placed and order.cancelled travel on different topics, so a cancel can overtake
+-- the reservation; reserveStock holds nothing for an order listed here.
+create table inventory.closed_orders (
+  order_id   uuid        primary key,
+  closed_at  timestamptz not null default now()
+);

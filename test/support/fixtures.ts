@@ -1,0 +1,61 @@
+/**
+ * Test data written straight into Postgres (the catalog API is another service's concern): a
+ * product with its stock row, and a database handle for assertions. Test cards are in
+ * functions/payment/simulator.ts.
+ */
+import { randomUUID } from 'node:crypto';
+import postgres from 'postgres';
+import { eventually, requireEnv } from './api.ts';
+
+let sqlClient: postgres.Sql | undefined;
+
+/** One small pool per test file (camelCase columns, like the functions'). */
+export function testDb(): postgres.Sql {
+  sqlClient ??= postgres(requireEnv('DATABASE_URL'), { max: 3, transform: postgres.camel, onnotice: () => {} });
+  return sqlClient;
+}
+
+export async function closeTestDb(): Promise<void> {
+  await sqlClient?.end();
+  sqlClient = undefined;
+}
+
+export interface ProductFixture {
+  price?: number;
+  currency?: string;
+  onHand?: number;
+  deleted?: boolean;
+}
+
+export async function createProduct({ price = 1999, currency = 'USD', onHand = 10, deleted = false }: ProductFixture = {}): Promise<string> {
+  const id = randomUUID();
+  const sql = testDb();
+  await sql`
+    insert into product.products (id, sku, name, price, currency, deleted_at)
+    values (${id}, ${`SKU-${id.slice(0, 8)}`}, ${`Test product ${id.slice(0, 8)}`}, ${price}, ${currency}, ${deleted ? new Date() : null})`;
+  await sql`insert into inventory.stock (product_id, on_hand, orderable) values (${id}, ${onHand}, ${!deleted})`;
+  return id;
+}
+
+export async function stockOf(productId: string): Promise<{ onHand: number; reserved: number }> {
+  const [row] = await testDb()<{ onHand: number; reserved: number }[]>`select on_hand, reserved from inventory.stock where product_id = ${productId}`;
+  if (!row) throw new Error(`no stock row for ${productId}`);
+  return row;
+}
+
+/**
+ * The stock once it equals `expected`: settling a reservation trails the order's terminal status
+ * by one Kafka hop. Fails with the last value seen.
+ */
+export async function stockSettlesAt(productId: string, expected: { onHand: number; reserved: number }): Promise<void> {
+  let last: unknown;
+  try {
+    await eventually(async () => {
+      const stock = await stockOf(productId);
+      last = stock;
+      return stock.onHand === expected.onHand && stock.reserved === expected.reserved;
+    }, { timeoutMs: 15_000, what: `stock of ${productId}` });
+  } catch {
+    expect(last).toEqual(expected);
+  }
+}
