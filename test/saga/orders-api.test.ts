@@ -129,3 +129,15 @@ describe('cancelling', () => {
     await stockSettlesAt(product, { onHand: 9, reserved: 0 });
   });
 });
+
+describe('OpenAPI', () => {
+  it('describes the order and payment operations from the same schemas', async () => {
+    const doc = (await api('GET', '/openapi.json')).body;
+    expect(doc.paths['/orders'].post.operationId).toBe('placeOrder');
+    expect(doc.paths['/orders'].get.operationId).toBe('listOrders');
+    expect(doc.paths['/orders/{id}/cancel'].post.operationId).toBe('cancelOrder');
+    expect(doc.paths['/payments/{id}'].get.operationId).toBe('getPayment');
+    expect(doc.paths['/orders/{id}/payments'].get.operationId).toBe('listOrderPayments');
+    expect(doc.components.schemas.Order.properties.status).toBeDefined();
+  });
+});
