@@ -3,9 +3,14 @@
  * it must work offline), pointed at /openapi.json.
  */
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { getAbsoluteFSPath } from 'swagger-ui-dist';
+
+// Resolved at run time rather than bundled: the assets are files, not modules. Locally they come
+// from node_modules; the AWS package includes them next to the handler (see serverless.yml).
+const ASSET_PACKAGE = 'swagger-ui-dist/package.json';
+const assetDir = () => path.dirname(createRequire(import.meta.url).resolve(ASSET_PACKAGE));
 
 const ASSETS: Record<string, string> = {
   'swagger-ui.css': 'text/css; charset=utf-8',
@@ -46,7 +51,7 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
   if (!contentType) {
     return { statusCode: 404, headers: { 'content-type': 'application/problem+json' }, body: JSON.stringify({ type: 'about:blank', title: 'Not found', status: 404, detail: `No Swagger UI asset named ${asset}` }) };
   }
-  const bytes = await readFile(path.join(getAbsoluteFSPath(), asset));
+  const bytes = await readFile(path.join(assetDir(), asset));
   const binary = contentType.startsWith('image/');
   return {
     statusCode: 200,
