@@ -116,13 +116,17 @@ export interface ProductFilter {
   limit: number;
 }
 
-/** Up to `limit` live products after `after` in (created_at, id) order, each with its page key. */
+/**
+ * Up to `limit` live products after `after` in (created_at, id) order, each with its page key.
+ * The key's timestamp goes in as text: typed as timestamptz, postgres.js would round it through a
+ * JavaScript Date to milliseconds and the page would repeat its last row.
+ */
 export async function selectProductPage(sql: Queryable, filter: ProductFilter): Promise<{ product: Product; key: PageKey }[]> {
   const rows = await sql<ProductRow[]>`
     ${selectProducts(sql)}
     ${filter.categoryId ? sql`and exists (select 1 from product.product_categories pc where pc.product_id = p.id and pc.category_id = ${filter.categoryId})` : sql``}
     ${filter.pattern ? sql`and (p.name ilike ${filter.pattern} escape '\\' or p.sku ilike ${filter.pattern} escape '\\' or p.description ilike ${filter.pattern} escape '\\')` : sql``}
-    ${filter.after ? sql`and (p.created_at, p.id) > (${filter.after.createdAt}::timestamptz, ${filter.after.id}::uuid)` : sql``}
+    ${filter.after ? sql`and (p.created_at, p.id) > (${filter.after.createdAt}::text::timestamptz, ${filter.after.id}::uuid)` : sql``}
     order by p.created_at, p.id
     limit ${filter.limit}`;
   return rows.map((row) => ({ product: toProduct(row), key: { createdAt: row.sortAt, id: row.id } }));
