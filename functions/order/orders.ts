@@ -9,6 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { db, type Queryable } from '#layers/db';
 import { ConflictError, NotFoundError, ValidationError } from '#layers/errors';
 import { inTransaction, enqueue } from '#layers/outbox';
+import { logger } from '#layers/observability';
 import { TOPICS } from '#layers/topics';
 import type { OrderCancelledData, OrderPlacedData } from '#layers/schemas/order-events';
 import { countOrderOutcome } from './metrics.ts';
@@ -41,7 +42,10 @@ export async function placeOrder(body: PlaceOrderBody, idempotencyKey?: string):
     await enqueue<OrderPlacedData>(tx, { topic: TOPICS.orderPlaced, key: orderId, type: TOPICS.orderPlaced, correlationId: orderId, data: { orderId, items: lines } });
     return row;
   });
-  if (placed) return toView(placed, items.map((item) => ({ orderId, ...item })));
+  if (placed) {
+    logger.info('order placed', { orderId, lines: items.length, total, currency });
+    return toView(placed, items.map((item) => ({ orderId, ...item })));
+  }
   // A concurrent request with the same key won the insert.
   const winner = await findOrderByIdempotencyKey(db(), idempotencyKey!);
   if (!winner) throw new Error('idempotency key conflicted but its order cannot be read');

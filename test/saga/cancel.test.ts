@@ -1,4 +1,5 @@
 /** Cancelling while a payment retry is pending: the retry does nothing and the stock goes back. */
+import { randomUUID } from 'node:crypto';
 import { api, eventually } from '../support/api.ts';
 import { closeTestDb, createProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
@@ -8,6 +9,8 @@ afterEach(expectInvariants);
 afterAll(closeTestDb);
 
 it('a cancel between two payment attempts wins: no further attempt, stock released', async () => {
+  // Warm the cancel function first: a cold start must not eat the window between two attempts.
+  await api('POST', `/orders/${randomUUID()}/cancel`);
   const product = await createProduct({ onHand: 4 });
   const placed = await place([{ productId: product, quantity: 3 }], '4000000000009995');
   // The wait before the sixth attempt is the longest (backoff doubles): cancel inside it.
