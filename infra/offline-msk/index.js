@@ -49,7 +49,13 @@ class ServerlessOfflineMsk {
     this.invoker = new Invoker({ endpoint: options.lambdaEndpoint, region: options.region });
     this.log(`${enabled.length} Kafka event source mapping(s), invoking through ${options.lambdaEndpoint}`);
     for (const config of enabled) {
-      const mapping = new Mapping(config, { invoker: this.invoker, log: this.log, maxConcurrency: options.maxConcurrency, retryBackoffMs: options.retryBackoffMs });
+      const mapping = new Mapping(config, {
+        invoker: this.invoker,
+        log: this.log,
+        maxConcurrency: options.maxConcurrency,
+        retryBackoffMs: options.retryBackoffMs,
+        onFunctionTimeout: () => this.recycleFunctions(),
+      });
       this.mappings.push(mapping);
     }
     // A mapping that cannot reach its broker keeps trying in the background; do not hold up offline.
@@ -64,6 +70,20 @@ class ServerlessOfflineMsk {
     process.once('SIGINT', stopOnSignal);
     process.once('SIGTERM', stopOnSignal);
     this.start().catch((error) => this.log(`start failed: ${error.stack ?? error}`));
+  }
+
+  /**
+   * serverless-offline 13 terminates a timed-out function's worker thread but keeps the function
+   * in its pool, so every later invocation of it hangs until it times out too. Its documented
+   * hook for plugins that change functions (`offline:functionsUpdated`, used by serverless-esbuild
+   * in watch mode) empties the pool; the retry then gets a fresh worker, as on AWS. One at a time.
+   */
+  recycleFunctions() {
+    this.recycling ??= this.serverless.pluginManager
+      .spawn('offline:functionsUpdated')
+      .catch((error) => this.log(`could not recycle functions after a timeout: ${error.message}`))
+      .finally(() => (this.recycling = null));
+    return this.recycling;
   }
 
   async stop() {

@@ -9,7 +9,7 @@ const { LambdaClient, InvokeCommand } = require('@aws-sdk/client-lambda');
 
 /**
  * @typedef {{ ok: true, payload: unknown, ms: number }
- *   | { ok: false, reason: 'function-error' | 'unreachable', error: string, ms: number }} InvokeOutcome
+ *   | { ok: false, reason: 'function-error' | 'unreachable', error: string, timedOut?: boolean, ms: number }} InvokeOutcome
  */
 
 class Invoker {
@@ -56,7 +56,9 @@ class Invoker {
     }
     if (response.FunctionError) {
       const message = payload && typeof payload === 'object' ? `${payload.errorType ?? 'Error'}: ${payload.errorMessage ?? JSON.stringify(payload)}` : String(payload);
-      return { ok: false, reason: 'function-error', error: message, ms: ms() };
+      // serverless-offline's own wording for a function that ran past its timeout.
+      const timedOut = /\[504\] - Lambda timeout/.test(message);
+      return { ok: false, reason: 'function-error', error: message, timedOut, ms: ms() };
     }
     return { ok: true, payload, ms: ms() };
   }

@@ -28,10 +28,12 @@ class Mapping {
   /**
    * @param {import('./config.js').MappingConfig} config
    * @param {{ invoker: import('./invoker.js').Invoker, log: (line: string) => void,
-   *   maxConcurrency: number, retryBackoffMs: { base: number, max: number } }} deps
+   *   maxConcurrency: number, retryBackoffMs: { base: number, max: number },
+   *   onFunctionTimeout?: () => Promise<void> }} deps
    */
-  constructor(config, { invoker, log, maxConcurrency, retryBackoffMs }) {
+  constructor(config, { invoker, log, maxConcurrency, retryBackoffMs, onFunctionTimeout }) {
     this.config = config;
+    this.onFunctionTimeout = onFunctionTimeout ?? (async () => {});
     this.invoker = invoker;
     this.log = log;
     this.maxConcurrency = Math.max(1, maxConcurrency);
@@ -304,6 +306,7 @@ class Mapping {
         continue;
       } else {
         error = outcome.error;
+        if (outcome.timedOut) await this.onFunctionTimeout();
       }
       this.logInvocation(entries, outcome.ms, `error: ${error}`, retries);
       entries = remaining;
