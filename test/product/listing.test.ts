@@ -1,4 +1,4 @@
-import { api, expectProblem } from '../support/api.ts';
+import { api, expectProblem, type ApiResponse } from '../support/api.ts';
 import { closeDb, createCategory, createProduct, runTag } from './support.ts';
 
 const tag = runTag().toUpperCase();
@@ -22,7 +22,7 @@ describe('GET /products', () => {
     const pageSizes: number[] = [];
     let cursor: string | null = null;
     do {
-      const response: Awaited<ReturnType<typeof api>> = await api('GET', `/products?categoryId=${category.id}&limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      const response: ApiResponse = await api('GET', `/products?categoryId=${category.id}&limit=3${cursor ? `&cursor=${cursor}` : ''}`);
       expect(response.status).toBe(200);
       pageSizes.push(response.body.items.length);
       seen.push(...response.body.items.map((p: { id: string }) => p.id));
