@@ -1,0 +1,71 @@
+/**
+ * Delivery of product events to inventory's consumers for the stock tests. Once the offline MSK
+ * plugin is wired into serverless.yml, product events reach inventory through Kafka for real and
+ * `deliverProductEvents` is not needed; until then (and for redelivery and reordering cases) it
+ * hands the product's outbox rows to the consumer functions as MSK events, through
+ * serverless-offline's Lambda API.
+ */
+import { readFileSync } from 'node:fs';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { requireEnv } from '../support/api.ts';
+import { database } from '../product/support.ts';
+
+/** True when serverless.yml lists the offline MSK plugin: Kafka triggers run in the stack. */
+export const kafkaTriggersRunning = /^\s*-\s*\.\/infra\/offline-msk/m.test(readFileSync(new URL('../../serverless.yml', import.meta.url), 'utf8'));
+
+const CONSUMERS: Record<string, string> = { ProductCreated: 'onProductCreated', ProductDeleted: 'onProductDeleted' };
+
+let lambda: LambdaClient | undefined;
+const client = () =>
+  (lambda ??= new LambdaClient({ endpoint: requireEnv('LAMBDA_ENDPOINT'), region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
+
+export interface OutboxEvent {
+  topic: string;
+  key: string;
+  payload: { eventId: string; type: string; data: unknown };
+}
+
+export async function outboxEvents(productId: string, type?: string): Promise<OutboxEvent[]> {
+  return database()<OutboxEvent[]>`
+    select topic, key, payload from platform.outbox
+    where key = ${productId} ${type ? database()`and payload->>'type' = ${type}` : database()``}
+    order by id`;
+}
+
+/** Invokes the inventory consumer of `event` with a one-record MSK batch; returns its answer. */
+export async function invokeConsumer(event: OutboxEvent, offset = 0): Promise<{ batchItemFailures: unknown[] }> {
+  const functionName = CONSUMERS[event.payload.type];
+  if (!functionName) throw new Error(`no inventory consumer for ${event.payload.type}`);
+  const record = {
+    topic: event.topic,
+    partition: 0,
+    offset,
+    timestamp: Date.now(),
+    timestampType: 'CREATE_TIME',
+    key: Buffer.from(event.key).toString('base64'),
+    value: Buffer.from(JSON.stringify(event.payload)).toString('base64'),
+    headers: [{ 'event-type': [...Buffer.from(event.payload.type)] }],
+  };
+  const mskEvent = {
+    eventSource: 'aws:kafka',
+    eventSourceArn: 'arn:aws:kafka:us-east-1:000000000000:cluster/shopstream-local/00000000-0000-0000-0000-000000000000-1',
+    bootstrapServers: requireEnv('KAFKA_BROKERS'),
+    records: { [`${event.topic}-0`]: [record] },
+  };
+  const response = await client().send(
+    new InvokeCommand({ FunctionName: `shopstream-local-${functionName}`, Payload: Buffer.from(JSON.stringify(mskEvent)) }),
+  );
+  if (response.FunctionError) throw new Error(`${functionName} failed: ${Buffer.from(response.Payload ?? []).toString()}`);
+  return JSON.parse(Buffer.from(response.Payload ?? []).toString());
+}
+
+/** Hands a product's events to inventory, unless Kafka triggers already do. */
+export async function deliverProductEvents(productId: string): Promise<void> {
+  if (kafkaTriggersRunning) return;
+  for (const event of await outboxEvents(productId)) if (CONSUMERS[event.payload.type]) await invokeConsumer(event);
+}
+
+export function closeLambda(): void {
+  lambda?.destroy();
+  lambda = undefined;
+}
