@@ -383,8 +383,14 @@ class Mapping {
       .commitOffsets(offsets.map(({ p, next }) => ({ topic: p.topic, partition: p.partition, offset: String(next) })))
       .then(() => {
         for (const { p, next } of offsets) p.committed = Math.max(p.committed, next);
+        if (this.commitFailing) this.log(`${this.label}: offset commits resumed`);
+        this.commitFailing = false;
       })
-      .catch(() => {})
+      .catch((error) => {
+        // Kept and retried by the next call or the timer; the records stay delivered.
+        if (!this.commitFailing) this.log(`${this.label}: offset commit failed (${error.message}); retrying`);
+        this.commitFailing = true;
+      })
       .finally(() => {
         this.committing = null;
         if (this.commitAgain) {
