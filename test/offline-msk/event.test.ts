@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const { renderEvent, renderRecord } = require('../../infra/offline-msk/lib/event.js');
+const { renderEvent, renderRecord, serializeRecord, recordPrefix } = require('../../infra/offline-msk/lib/event.js');
 const { compileFilters } = require('../../infra/offline-msk/lib/filter.js');
 const { parseBatchItemFailures } = require('../../infra/offline-msk/lib/mapping.js');
 const { defaultGroupId, compiledProperties } = require('../../infra/offline-msk/lib/config.js');
@@ -62,6 +62,13 @@ describe('event shape', () => {
     const record = JSON.stringify(renderRecord('mytopic', 0, kafkajsMessage()));
     const event = renderEvent({ kind: 'kafka', bootstrapServers: rest.bootstrapServers }, new Map([['mytopic-0', [record]]]));
     expect(event).toBe(JSON.stringify({ ...rest, eventSource: 'SelfManagedKafka' }));
+  });
+
+  test('the fast serialiser writes exactly JSON.stringify(renderRecord(...))', () => {
+    for (const over of [{}, { key: null }, { value: null, headers: {} }, { headers: { 'ü"x': [Buffer.from([0, 255]), Buffer.from('')] } }, { batchContext: { timestampType: 1 } }]) {
+      const message = kafkajsMessage(over);
+      expect(serializeRecord(recordPrefix('tö"pic', 7), message)).toBe(JSON.stringify(renderRecord('tö"pic', 7, message)));
+    }
   });
 
   test('header values are signed Java bytes; duplicates are kept; LOG_APPEND_TIME is reported', () => {

@@ -47,6 +47,32 @@ function renderRecord(topic, partition, message) {
 }
 
 /**
+ * The same record as `JSON.stringify(renderRecord(…))`, written directly: this runs for every
+ * record fetched, and skipping the intermediate object roughly halves the plugin's own cost.
+ * Offsets and timestamps arrive from kafkajs as digit strings. `prefix` comes from recordPrefix().
+ * @param {string} prefix
+ * @param {import('kafkajs').KafkaMessage & { batchContext?: { timestampType?: number } }} message
+ */
+function serializeRecord(prefix, message) {
+  const type = message.batchContext?.timestampType === 1 ? 'LOG_APPEND_TIME' : 'CREATE_TIME';
+  let json = `${prefix}${Number(message.offset)},"timestamp":${Number(message.timestamp)},"timestampType":"${type}"`;
+  if (message.key != null) json += `,"key":"${message.key.toString('base64')}"`;
+  if (message.value != null) json += `,"value":"${message.value.toString('base64')}"`;
+  const headers = message.headers;
+  let any = false;
+  for (const _ in headers) {
+    any = true;
+    break;
+  }
+  return `${json},"headers":${any ? JSON.stringify(renderHeaders(headers)) : '[]'}}`;
+}
+
+/** The constant start of every serialised record of one topic-partition. */
+function recordPrefix(topic, partition) {
+  return `{"topic":${JSON.stringify(topic)},"partition":${partition},"offset":`;
+}
+
+/**
  * The envelope: MSK mappings carry `eventSource: "aws:kafka"` and the cluster ARN; self-managed
  * ones `SelfManagedKafka` and no ARN. `bootstrapServers` is a comma-separated string.
  * @param {{ kind: 'msk' | 'kafka', eventSourceArn?: string, bootstrapServers: string }} source
@@ -68,4 +94,4 @@ function envelopeBytes(source) {
   return Buffer.byteLength(renderEvent(source, new Map())) + 64;
 }
 
-module.exports = { MAX_PAYLOAD_BYTES, renderHeaders, renderRecord, renderEvent, envelopeBytes };
+module.exports = { MAX_PAYLOAD_BYTES, renderHeaders, renderRecord, serializeRecord, recordPrefix, renderEvent, envelopeBytes };

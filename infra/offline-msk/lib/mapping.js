@@ -12,7 +12,7 @@
 'use strict';
 
 const { Kafka, logLevel } = require('kafkajs');
-const { MAX_PAYLOAD_BYTES, envelopeBytes, renderEvent, renderRecord } = require('./event.js');
+const { MAX_PAYLOAD_BYTES, envelopeBytes, recordPrefix, renderEvent, serializeRecord } = require('./event.js');
 const { compileFilters } = require('./filter.js');
 const { sendToKafkaDestination } = require('./dead-letter.js');
 
@@ -158,7 +158,10 @@ class Mapping {
     const key = `${topic}-${partition}`;
     let p = this.partitions.get(key);
     if (!p) {
-      p = { key, topic, partition, queue: [], queueBytes: 0, locked: null, fetched: -1, committed: -1, paused: false };
+      p = {
+        key, topic, partition, queue: [], queueBytes: 0, locked: null, fetched: -1, committed: -1, paused: false,
+        prefix: recordPrefix(topic, partition),
+      };
       this.partitions.set(key, p);
     }
     return p;
@@ -180,7 +183,7 @@ class Mapping {
       resolveOffset(message.offset);
       if (message.isControlRecord) continue;
       if (this.filter && !this.filter(message.value)) continue; // dropped; committed past with the next commit
-      const json = JSON.stringify(renderRecord(batch.topic, batch.partition, message));
+      const json = serializeRecord(p.prefix, message);
       const bytes = Buffer.byteLength(json);
       p.queue.push({ offset, json, bytes, arrivedAt: now, timestamp: Number(message.timestamp), part: p });
       p.queueBytes += bytes;
@@ -234,16 +237,20 @@ class Mapping {
     let size = 0;
     for (const p of order) {
       if (batch.length >= this.config.batchSize) break;
-      const taken = [];
       size += p.key.length + 8;
-      while (p.queue.length && batch.length + taken.length < this.config.batchSize) {
-        const entry = p.queue[0];
-        if (size + entry.bytes + 1 > this.payloadLimit && batch.length + taken.length > 0) break;
+      // Count first, then take with one splice: shift() per record is quadratic on long queues.
+      let n = 0;
+      let takenBytes = 0;
+      while (n < p.queue.length && batch.length + n < this.config.batchSize) {
+        const entry = p.queue[n];
+        if (size + entry.bytes + 1 > this.payloadLimit && batch.length + n > 0) break;
         size += entry.bytes + 1;
-        taken.push(p.queue.shift());
-        p.queueBytes -= entry.bytes;
+        takenBytes += entry.bytes;
+        n += 1;
       }
-      if (taken.length === 0) break;
+      if (n === 0) break;
+      const taken = p.queue.splice(0, n);
+      p.queueBytes -= takenBytes;
       p.locked = taken;
       batch.push(...taken);
       if (p.paused && p.queue.length < this.highWater / 2 && p.queueBytes < this.highWaterBytes / 2) {
