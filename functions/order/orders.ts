@@ -11,7 +11,7 @@ import { ConflictError, NotFoundError, ValidationError } from '#layers/errors';
 import { inTransaction, enqueue } from '#layers/outbox';
 import { logger } from '#layers/observability';
 import { TOPICS } from '#layers/topics';
-import type { OrderCancelledData, OrderPlacedData } from '#layers/schemas/order-events';
+import type { OrderCancelledData, OrderPlacedData, PaymentRequestedData } from '#layers/schemas/order-events';
 import { countOrderOutcome } from './metrics.ts';
 import { addTimeline, catalogPrices, findOrder, findOrderByIdempotencyKey, insertOrder, itemsOf, lockOrder, pageOfOrders, timelineOf, updateOrder, type OrderRow } from './repository.ts';
 import { MAX_QUANTITY, type OrderView, type PlaceOrderBody, type TimelineView } from './routes.ts';
@@ -98,6 +98,10 @@ export async function cancelOrder(id: string): Promise<OrderView> {
     await updateOrder(tx, id, { status: 'CANCELLED', failureReason: 'cancelled by request' });
     await addTimeline(tx, id, 'CANCELLED', `cancelled by request while ${order.status}; releasing stock`);
     await enqueue<OrderCancelledData>(tx, { topic: TOPICS.orderCancelled, key: id, type: TOPICS.orderCancelled, correlationId: id, data: { orderId: id } });
+    if (order.paymentAttempts > 0) {
+      // The last charge may still settle (its call timed out): have the saga void it.
+      await enqueue<PaymentRequestedData>(tx, { topic: TOPICS.paymentRequested, key: id, type: TOPICS.paymentRequested, correlationId: id, data: { orderId: id, attempt: order.paymentAttempts, action: 'void' } });
+    }
     countOrderOutcome('CANCELLED');
   });
   return getOrder(id);

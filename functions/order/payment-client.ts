@@ -1,16 +1,17 @@
 /**
  * The order service's client of the payment service: Lambda Invoke (RequestResponse) of
- * chargePayment and inquirePayment, with a client-side deadline. The SDK's own retries are off: a
+ * chargePayment, inquirePayment and voidPayments, with a client-side deadline. The SDK's own retries are off: a
  * charge call that got no answer must be followed by an inquiry, never blindly repeated.
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { z } from 'zod';
 import { once, readEnv } from '#layers/env';
-import { ChargeResult, InquiryResult, type ChargeRequest } from '#layers/schemas/payment';
+import { ChargeResult, InquiryResult, VoidResult, type ChargeRequest } from '#layers/schemas/payment';
 
 const PaymentClientEnv = z.object({
   PAYMENT_CHARGE_FUNCTION: z.string().min(1, 'PAYMENT_CHARGE_FUNCTION names the chargePayment Lambda function'),
   PAYMENT_INQUIRY_FUNCTION: z.string().min(1, 'PAYMENT_INQUIRY_FUNCTION names the inquirePayment Lambda function'),
+  PAYMENT_VOID_FUNCTION: z.string().min(1, 'PAYMENT_VOID_FUNCTION names the voidPayments Lambda function'),
   /** serverless-offline's Lambda endpoint locally; unset on AWS. */
   LAMBDA_ENDPOINT: z.preprocess((value) => (value === '' ? undefined : value), z.url().optional()),
   PAYMENT_INVOKE_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
@@ -45,6 +46,10 @@ export async function chargeCard(request: ChargeRequest): Promise<ChargeResult> 
 
 export async function inquirePayment(paymentId: string): Promise<InquiryResult> {
   return InquiryResult.parse(await invoke(env().PAYMENT_INQUIRY_FUNCTION, { paymentId }));
+}
+
+export async function voidOrderPayments(orderId: string): Promise<VoidResult> {
+  return VoidResult.parse(await invoke(env().PAYMENT_VOID_FUNCTION, { orderId }));
 }
 
 async function invoke(functionName: string, payload: unknown): Promise<unknown> {

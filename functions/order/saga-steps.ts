@@ -7,7 +7,8 @@
  * through the Lambda Invoke API and decides (saga.ts). A charge call that times out is followed by
  * an inquiry before anything else; a charge still settling is inquired again later (a delayed
  * payment.requested {action: inquire}), never charged anew. Transient failures re-enqueue the next
- * attempt with exponential backoff via the outbox's `availableAt`.
+ * attempt with exponential backoff via the outbox's `availableAt`. A cancel after the first charge
+ * enqueues a `void` step, so a charge that settles after the cancel is voided.
  */
 import { z } from 'zod';
 import type { Tx } from '#layers/db';
@@ -18,7 +19,7 @@ import { TOPICS } from '#layers/topics';
 import { paymentIdFor, type ChargeResult } from '#layers/schemas/payment';
 import type { OrderCompletedData, OrderFailedData, PaymentRequestedData, StockRejectedData, StockReservedData } from '#layers/schemas/order-events';
 import { countOrderOutcome, countPaymentAttempt } from './metrics.ts';
-import { chargeCard, inquirePayment, PaymentTimeoutError } from './payment-client.ts';
+import { chargeCard, inquirePayment, PaymentTimeoutError, voidOrderPayments } from './payment-client.ts';
 import { addTimeline, cardToCharge, lockOrder, updateOrder, type OrderRow } from './repository.ts';
 import { decideAfterPayment, type NextStep, type PaymentAnswer, type RetryPolicy } from './saga.ts';
 
@@ -53,6 +54,7 @@ export async function onStockRejected(tx: Tx, data: StockRejectedData): Promise<
 }
 
 export async function runPaymentStep(tx: Tx, step: Required<PaymentRequestedData>): Promise<void> {
+  if (step.action === 'void') return voidAfterCancel(tx, step.orderId);
   const order = await lockOrder(tx, step.orderId);
   if (!order || order.status !== 'RESERVED') return logger.info('payment step skipped: the order is not awaiting payment', { status: order?.status, attempt: step.attempt });
   const expectedAttempt = step.action === 'charge' ? order.paymentAttempts + 1 : order.paymentAttempts;
@@ -67,6 +69,18 @@ export async function runPaymentStep(tx: Tx, step: Required<PaymentRequestedData
   }
   countPaymentAttempt(step.action === 'charge' ? answer.kind : `inquiry-${answer.kind}`);
   await apply(tx, order, step, decideAfterPayment(answer, step, policy()));
+}
+
+/**
+ * A cancel that lands while a charge is in doubt (its call timed out, an inquiry is pending) must
+ * not leave the customer charged: void whatever is pending or approved. A failed Invoke throws,
+ * so the consumer retries the step.
+ */
+async function voidAfterCancel(tx: Tx, orderId: string): Promise<void> {
+  const order = await lockOrder(tx, orderId);
+  if (order?.status !== 'CANCELLED') return logger.info('void skipped: the order is not cancelled', { status: order?.status });
+  const { voided } = await voidOrderPayments(orderId);
+  if (voided.length) await addTimeline(tx, orderId, 'CANCELLED', `voided ${voided.length} charge(s) of the cancelled order (${voided.join(', ')})`);
 }
 
 async function charge(tx: Tx, order: OrderRow, attempt: number): Promise<PaymentAnswer> {
@@ -100,6 +114,8 @@ function fromResult(result: ChargeResult): PaymentAnswer {
       return result.retryable ? { kind: 'failed', code: result.failureCode ?? 'failed' } : { kind: 'declined', code: result.failureCode ?? 'failed' };
     case 'PENDING':
       return { kind: 'pending' };
+    case 'VOIDED':
+      return { kind: 'declined', code: 'voided' };
   }
 }
 

@@ -3,7 +3,8 @@
  * the recorded answer and never charges twice), inquiry, and reads. A slow charge (the timeout test
  * card, or chaos) is recorded PENDING with a settle time, and the call keeps running past it, so the
  * caller's Invoke times out first; whichever comes first — the call waking up or an inquiry after
- * the settle time — marks it APPROVED.
+ * the settle time — marks it APPROVED. Voiding (the order was cancelled) applies to pending and
+ * approved charges; a voided pending charge never settles.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
@@ -11,8 +12,8 @@ import { db } from '#layers/db';
 import { once, readEnv } from '#layers/env';
 import { NotFoundError } from '#layers/errors';
 import { logger } from '#layers/observability';
-import { paymentIdFor, type ChargeRequest, type ChargeResult, type InquiryResult } from '#layers/schemas/payment';
-import { findPayment, insertPaymentOnce, listPaymentsOfOrder, settleDuePayment, type PaymentRow } from './repository.ts';
+import { paymentIdFor, type ChargeRequest, type ChargeResult, type InquiryResult, type VoidResult } from '#layers/schemas/payment';
+import { findPayment, insertPaymentOnce, listPaymentsOfOrder, settleDuePayment, voidOpenPayments, type PaymentRow } from './repository.ts';
 import { simulateCharge, type SimulatedOutcome } from './simulator.ts';
 
 const rate = z.coerce.number().min(0).max(1).default(0);
@@ -64,6 +65,13 @@ function recordedState(outcome: SimulatedOutcome, slowMs: number): Pick<PaymentR
 export async function inquire(paymentId: string): Promise<InquiryResult> {
   const row = await currentPayment(paymentId);
   return row ? { found: true, result: toResult(row) } : { found: false };
+}
+
+/** Voids the order's open charges (idempotent: a second call finds nothing left to void). */
+export async function voidPayments(orderId: string): Promise<VoidResult> {
+  const voided = await voidOpenPayments(db(), orderId);
+  if (voided.length) logger.info('payments voided', { orderId, voided });
+  return { voided };
 }
 
 export async function getPayment(paymentId: string): Promise<PaymentView> {

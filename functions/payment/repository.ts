@@ -64,3 +64,12 @@ export async function settleDuePayment(sql: Queryable, id: string): Promise<Paym
 export async function listPaymentsOfOrder(sql: Queryable, orderId: string): Promise<PaymentRow[]> {
   return sql<PaymentRow[]>`select ${columns(sql)} from payment.payments where order_id = ${orderId} order by attempt`;
 }
+
+/** Voids the order's pending and approved charges; a voided pending charge never settles. */
+export async function voidOpenPayments(sql: Queryable, orderId: string): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    update payment.payments set status = 'VOIDED', settled_at = now()
+    where order_id = ${orderId} and status in ('PENDING', 'APPROVED')
+    returning id`;
+  return rows.map((row) => row.id);
+}

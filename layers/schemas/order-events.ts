@@ -25,12 +25,13 @@ export type StockRejectedData = z.infer<typeof StockRejectedData>;
 /**
  * payment.requested: the order service asks itself (processPayment) to run one step of the
  * payment: `charge` starts attempt `attempt`; `inquire` asks the processor how attempt `attempt`
- * ended after its charge call timed out (never charging again while it may still settle).
+ * ended after its charge call timed out (never charging again while it may still settle); `void`
+ * (after a cancel) voids whatever charge of the order is pending or approved.
  */
 export const PaymentRequestedData = z.object({
   orderId: OrderId,
   attempt: z.number().int().min(1),
-  action: z.enum(['charge', 'inquire']),
+  action: z.enum(['charge', 'inquire', 'void']),
   /** How many inquiries for this attempt came before this one. */
   inquiries: z.number().int().min(0).default(0),
 });

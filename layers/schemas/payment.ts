@@ -1,6 +1,6 @@
 /**
  * The contract of the payment service's Lambda Invoke API (order → payment, RequestResponse):
- * `chargePayment` and `inquirePayment`. The payment id is a UUIDv5 of `orderId:attempt`, so the
+ * `chargePayment`, `inquirePayment` and `voidPayments`. The payment id is a UUIDv5 of `orderId:attempt`, so the
  * caller can inquire about an attempt whose charge call it gave up on without knowing its answer.
  */
 import { z } from 'zod';
@@ -8,7 +8,7 @@ import { uuidV5 } from '../ids.ts';
 
 export const paymentIdFor = (orderId: string, attempt: number): string => uuidV5(`payment:${orderId}:${attempt}`);
 
-export const PaymentStatus = z.enum(['PENDING', 'APPROVED', 'DECLINED', 'FAILED']);
+export const PaymentStatus = z.enum(['PENDING', 'APPROVED', 'DECLINED', 'FAILED', 'VOIDED']);
 export type PaymentStatus = z.infer<typeof PaymentStatus>;
 
 export const ChargeRequest = z.object({
@@ -37,3 +37,9 @@ export type InquiryRequest = z.infer<typeof InquiryRequest>;
 /** `found: false` means the processor never recorded the charge: it is safe to charge again. */
 export const InquiryResult = z.discriminatedUnion('found', [z.object({ found: z.literal(false) }), z.object({ found: z.literal(true), result: ChargeResult })]);
 export type InquiryResult = z.infer<typeof InquiryResult>;
+
+/** Voids every charge of an order that is pending or approved (the order was cancelled). */
+export const VoidRequest = z.object({ orderId: z.uuid() });
+export type VoidRequest = z.infer<typeof VoidRequest>;
+export const VoidResult = z.object({ voided: z.array(z.uuid()) });
+export type VoidResult = z.infer<typeof VoidResult>;

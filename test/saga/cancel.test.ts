@@ -33,3 +33,20 @@ it('a cancel between two payment attempts wins: no further attempt, stock releas
   expect(order).toMatchObject({ status: 'CANCELLED', paymentAttempts: 5 });
   expect((await timeline(placed.id)).at(-1)).toMatchObject({ status: 'CANCELLED' });
 });
+
+it('a cancel while a timed-out charge is still settling voids it: the customer is not charged', async () => {
+  const product = await createProduct({ onHand: 4 });
+  const placed = await place([{ productId: product, quantity: 2 }], '4000000000000408');
+  // The charge call has timed out and the saga is waiting to inquire again.
+  await eventually(async () => (await timeline(placed.id)).some((entry) => entry.detail.includes('timed out')), { timeoutMs: 20_000, intervalMs: 50, what: 'charge timed out' });
+  const cancelled = await api('POST', `/orders/${placed.id}/cancel`);
+  expect(cancelled.status).toBe(200);
+  expect(cancelled.body).toMatchObject({ status: 'CANCELLED', paymentAttempts: 1 });
+  await eventually(async () => (await payments(placed.id))[0]?.status === 'VOIDED', { timeoutMs: 15_000, what: 'charge voided' });
+  await stockSettlesAt(product, { onHand: 4, reserved: 0 });
+  // Past the charge's settle time, it stays voided and the order cancelled.
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  expect(await payments(placed.id)).toMatchObject([{ attempt: 1, status: 'VOIDED' }]);
+  expect((await api('GET', `/orders/${placed.id}`)).body.status).toBe('CANCELLED');
+  expect((await timeline(placed.id)).at(-1)?.detail).toContain('voided 1 charge');
+});

@@ -8,7 +8,8 @@ create table payment.payments (
   attempt      integer     not null check (attempt >= 1),
   amount       bigint      not null check (amount >= 0),
   currency     char(3)     not null,
-  status       text        not null check (status in ('PENDING', 'APPROVED', 'DECLINED', 'FAILED')),
+  -- VOIDED: the order was cancelled while this charge was pending or had just settled.
+  status       text        not null check (status in ('PENDING', 'APPROVED', 'DECLINED', 'FAILED', 'VOIDED')),
   failure_code text,
   retryable    boolean     not null default false,
   card_last4   text        not null,
