@@ -22,7 +22,7 @@ const client = () =>
 export interface OutboxEvent {
   topic: string;
   key: string;
-  payload: { eventId: string; type: string; data: unknown };
+  payload: { eventId: string; type: string; occurredAt?: string; data: unknown };
 }
 
 export async function outboxEvents(productId: string, type?: string): Promise<OutboxEvent[]> {

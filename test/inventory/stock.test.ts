@@ -118,9 +118,9 @@ describe('stock levels', () => {
     expect((await api('GET', `/inventory/${product.id}`)).body.available).toBe(0);
   });
 
-  it('reports a malformed product.created as a partial batch failure and creates nothing', async () => {
+  it('reports a product.created with a negative initial stock as a partial batch failure and creates nothing', async () => {
     const productId = randomUUID();
-    const answer = await invokeConsumer({ topic: 'product.created', key: productId, payload: { eventId: randomUUID(), type: 'ProductCreated', data: { productId, initialStock: -1 } } }, 7);
+    const answer = await invokeConsumer({ topic: 'product.created', key: productId, payload: { eventId: randomUUID(), type: 'ProductCreated', occurredAt: new Date().toISOString(), data: { productId, sku: `BAD-${tag}`, name: 'Bad', price: 1, currency: 'USD', initialStock: -1 } } }, 7);
     expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 'product.created-0', offset: 7 } }] });
     expectProblem(await api('GET', `/inventory/${productId}`), 404);
   });
