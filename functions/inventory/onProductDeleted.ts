@@ -3,4 +3,7 @@ import { kafkaHandler } from '#layers/kafka/consumer';
 import { ProductDeletedData } from '#layers/schemas/product-events';
 import { retireDeletedProduct } from './stock-service.ts';
 
-export const handler = kafkaHandler({ consumer: 'inventory.onProductDeleted', schema: ProductDeletedData }, (tx, event) => retireDeletedProduct(tx, event.data));
+export const handler = kafkaHandler(
+  { consumer: 'inventory.onProductDeleted', schema: ProductDeletedData },
+  (tx, event) => retireDeletedProduct(tx, event.data),
+);

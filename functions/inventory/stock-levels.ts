@@ -20,7 +20,12 @@ export interface StockView {
 
 /** Units that can still be ordered: none once the product is deleted. */
 export function toStockView(row: StockRow): StockView {
-  return { productId: row.productId, onHand: row.onHand, reserved: row.reserved, available: row.orderable ? row.onHand - row.reserved : 0 };
+  return {
+    productId: row.productId,
+    onHand: row.onHand,
+    reserved: row.reserved,
+    available: row.orderable ? row.onHand - row.reserved : 0,
+  };
 }
 
 /** On hand can never drop below what orders hold; a deleted product's stock is frozen. */
@@ -29,8 +34,11 @@ export function assertCanSetOnHand(row: StockRow, onHand: number): void {
     throw new ConflictError(`Product ${row.productId} has been deleted; its stock can no longer be changed.`);
   }
   if (onHand < row.reserved) {
-    throw new ConflictError(`Cannot set on hand to ${onHand}: orders hold ${row.reserved} unit${row.reserved === 1 ? '' : 's'} of product ${row.productId}.`, {
-      errors: [{ path: 'body.onHand', message: `Must be at least ${row.reserved} (reserved)` }],
-    });
+    throw new ConflictError(
+      `Cannot set on hand to ${onHand}: orders hold ${row.reserved} unit${row.reserved === 1 ? '' : 's'} of product ${row.productId}.`,
+      {
+        errors: [{ path: 'body.onHand', message: `Must be at least ${row.reserved} (reserved)` }],
+      },
+    );
   }
 }

@@ -7,7 +7,9 @@ import type { Queryable, Tx } from '#layers/db';
 import type { StockRow } from './stock-levels.ts';
 
 export async function selectStock(sql: Queryable, productId: string): Promise<StockRow | undefined> {
-  const [row] = await sql<StockRow[]>`select product_id, on_hand, reserved, orderable from inventory.stock where product_id = ${productId}`;
+  const [row] = await sql<
+    StockRow[]
+  >`select product_id, on_hand, reserved, orderable from inventory.stock where product_id = ${productId}`;
   return row;
 }
 

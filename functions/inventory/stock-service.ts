@@ -9,7 +9,9 @@ import { assertCanSetOnHand, toStockView, type StockView } from './stock-levels.
 import * as repo from './stock-repository.ts';
 
 const noStock = (productId: string) =>
-  new NotFoundError(`No stock for product ${productId}: the product does not exist, or inventory has not yet learned of it.`);
+  new NotFoundError(
+    `No stock for product ${productId}: the product does not exist, or inventory has not yet learned of it.`,
+  );
 
 export async function getStock(productId: string): Promise<StockView> {
   const row = await repo.selectStock(db(), productId);

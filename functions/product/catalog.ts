@@ -7,11 +7,31 @@ import { randomUUID } from 'node:crypto';
 import { db, type Tx } from '#layers/db';
 import { NotFoundError } from '#layers/errors';
 import { enqueue, inTransaction } from '#layers/outbox';
-import { PRODUCT_EVENT_TYPES, type ProductCreatedData, type ProductDeletedData, type ProductUpdatedData } from '#layers/schemas/product-events';
+import {
+  PRODUCT_EVENT_TYPES,
+  type ProductCreatedData,
+  type ProductDeletedData,
+  type ProductUpdatedData,
+} from '#layers/schemas/product-events';
 import { TOPICS } from '#layers/topics';
-import { assertCategoriesExist, chooseSlug, containsPattern, decodeCursor, distinctIds, encodeCursor } from './domain.ts';
+import {
+  assertCategoriesExist,
+  chooseSlug,
+  containsPattern,
+  decodeCursor,
+  distinctIds,
+  encodeCursor,
+} from './domain.ts';
 import * as repo from './repository.ts';
-import type { Category, CategoryChanges, NewCategory, NewProduct, Product, ProductChanges, ProductListQuery } from './schemas.ts';
+import type {
+  Category,
+  CategoryChanges,
+  NewCategory,
+  NewProduct,
+  Product,
+  ProductChanges,
+  ProductListQuery,
+} from './schemas.ts';
 
 const categoryNotFound = (id: string) => new NotFoundError(`No category with id ${id}.`);
 const productNotFound = (id: string) => new NotFoundError(`No product with id ${id}.`);
@@ -19,7 +39,11 @@ const productNotFound = (id: string) => new NotFoundError(`No product with id ${
 // ── categories ────────────────────────────────────────────────────────────────────────────────
 
 export async function createCategory(input: NewCategory): Promise<Category> {
-  return repo.insertCategory(db(), { id: randomUUID(), name: input.name, slug: chooseSlug(input.name, input.slug) });
+  return repo.insertCategory(db(), {
+    id: randomUUID(),
+    name: input.name,
+    slug: chooseSlug(input.name, input.slug),
+  });
 }
 
 export async function listCategories(): Promise<{ items: Category[] }> {
@@ -46,14 +70,28 @@ export async function createProduct(input: NewProduct, correlationId?: string): 
   const categoryIds = distinctIds(input.categoryIds);
   return inTransaction(async (tx) => {
     assertCategoriesExist(input.categoryIds, await repo.existingCategoryIds(tx, categoryIds));
-    const record = { id, sku: input.sku, name: input.name, description: input.description ?? null, price: input.price, currency: input.currency };
+    const record = {
+      id,
+      sku: input.sku,
+      name: input.name,
+      description: input.description ?? null,
+      price: input.price,
+      currency: input.currency,
+    };
     await repo.insertProduct(tx, record);
     await repo.replaceProductCategories(tx, id, categoryIds);
     await enqueue<ProductCreatedData>(tx, {
       topic: TOPICS.productCreated,
       key: id,
       type: PRODUCT_EVENT_TYPES.created,
-      data: { productId: id, sku: record.sku, name: record.name, price: record.price, currency: record.currency, initialStock: input.initialStock },
+      data: {
+        productId: id,
+        sku: record.sku,
+        name: record.name,
+        price: record.price,
+        currency: record.currency,
+        initialStock: input.initialStock,
+      },
       ...(correlationId ? { correlationId } : {}),
     });
     return (await repo.selectProduct(tx, id))!;
@@ -64,7 +102,9 @@ export async function getProduct(id: string): Promise<Product> {
   return (await repo.selectProduct(db(), id)) ?? Promise.reject(productNotFound(id));
 }
 
-export async function listProducts(query: ProductListQuery): Promise<{ items: Product[]; nextCursor: string | null }> {
+export async function listProducts(
+  query: ProductListQuery,
+): Promise<{ items: Product[]; nextCursor: string | null }> {
   const page = await repo.selectProductPage(db(), {
     limit: query.limit + 1, // one more than asked tells whether another page follows
     ...(query.categoryId ? { categoryId: query.categoryId } : {}),
@@ -73,10 +113,17 @@ export async function listProducts(query: ProductListQuery): Promise<{ items: Pr
   });
   const items = page.slice(0, query.limit);
   const last = items.at(-1);
-  return { items: items.map((entry) => entry.product), nextCursor: page.length > query.limit && last ? encodeCursor(last.key) : null };
+  return {
+    items: items.map((entry) => entry.product),
+    nextCursor: page.length > query.limit && last ? encodeCursor(last.key) : null,
+  };
 }
 
-export async function updateProduct(id: string, changes: ProductChanges, correlationId?: string): Promise<Product> {
+export async function updateProduct(
+  id: string,
+  changes: ProductChanges,
+  correlationId?: string,
+): Promise<Product> {
   return inTransaction(async (tx) => {
     const record = await repo.updateProduct(tx, id, changes);
     if (!record) throw productNotFound(id);
@@ -85,7 +132,11 @@ export async function updateProduct(id: string, changes: ProductChanges, correla
   });
 }
 
-export async function setProductCategories(id: string, categoryIds: readonly string[], correlationId?: string): Promise<Product> {
+export async function setProductCategories(
+  id: string,
+  categoryIds: readonly string[],
+  correlationId?: string,
+): Promise<Product> {
   const distinct = distinctIds(categoryIds);
   return inTransaction(async (tx) => {
     const record = await repo.lockProduct(tx, id);
@@ -112,12 +163,23 @@ export async function deleteProduct(id: string, correlationId?: string): Promise
   });
 }
 
-async function publishUpdated(tx: Tx, record: repo.ProductRecord, correlationId: string | undefined): Promise<void> {
+async function publishUpdated(
+  tx: Tx,
+  record: repo.ProductRecord,
+  correlationId: string | undefined,
+): Promise<void> {
   await enqueue<ProductUpdatedData>(tx, {
     topic: TOPICS.productUpdated,
     key: record.id,
     type: PRODUCT_EVENT_TYPES.updated,
-    data: { productId: record.id, sku: record.sku, name: record.name, price: record.price, currency: record.currency, categoryIds: await repo.categoryIdsOf(tx, record.id) },
+    data: {
+      productId: record.id,
+      sku: record.sku,
+      name: record.name,
+      price: record.price,
+      currency: record.currency,
+      categoryIds: await repo.categoryIdsOf(tx, record.id),
+    },
     ...(correlationId ? { correlationId } : {}),
   });
 }

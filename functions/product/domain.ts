@@ -46,7 +46,11 @@ const UTC_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 function isUtcMicros(text: string): boolean {
   const ms = Date.parse(text);
   // The round trip rejects dates JavaScript would roll over (Feb 30) but Postgres refuses.
-  return UTC_MICROS.test(text) && !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 19) === text.slice(0, 19);
+  return (
+    UTC_MICROS.test(text) &&
+    !Number.isNaN(ms) &&
+    new Date(ms).toISOString().slice(0, 19) === text.slice(0, 19)
+  );
 }
 
 export function decodeCursor(cursor: string): PageKey {
@@ -79,9 +83,13 @@ export function distinctIds(ids: readonly string[]): string[] {
 export function assertCategoriesExist(requested: readonly string[], existing: ReadonlySet<string>): void {
   const errors: FieldError[] = [];
   requested.forEach((id, index) => {
-    if (!existing.has(id.toLowerCase())) errors.push({ path: `body.categoryIds.${index}`, message: `No category with id ${id}` });
+    if (!existing.has(id.toLowerCase()))
+      errors.push({ path: `body.categoryIds.${index}`, message: `No category with id ${id}` });
   });
   if (errors.length) {
-    throw new ValidationError(`Unknown category id${errors.length > 1 ? 's' : ''}: ${errors.map((e) => e.message.slice('No category with id '.length)).join(', ')}.`, { errors });
+    throw new ValidationError(
+      `Unknown category id${errors.length > 1 ? 's' : ''}: ${errors.map((e) => e.message.slice('No category with id '.length)).join(', ')}.`,
+      { errors },
+    );
   }
 }

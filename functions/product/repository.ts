@@ -27,7 +27,11 @@ export async function selectCategory(sql: Queryable, id: string): Promise<Catego
   return row;
 }
 
-export async function updateCategory(sql: Queryable, id: string, changes: CategoryChanges): Promise<Category | undefined> {
+export async function updateCategory(
+  sql: Queryable,
+  id: string,
+  changes: CategoryChanges,
+): Promise<Category | undefined> {
   const [row] = await sql<Category[]>`
     update product.categories set ${sql(changes as Record<string, string>)}, updated_at = now() where id = ${id}
     returning id, name, slug`.catch(rethrowDuplicate('slug', changes.slug));
@@ -43,7 +47,9 @@ export async function deleteCategory(sql: Queryable, id: string): Promise<boolea
 /** Which of `ids` name existing categories. */
 export async function existingCategoryIds(sql: Queryable, ids: readonly string[]): Promise<Set<string>> {
   if (!ids.length) return new Set();
-  const rows = await sql<{ id: string }[]>`select id from product.categories where id = any(${ids as string[]}::uuid[])`;
+  const rows = await sql<
+    { id: string }[]
+  >`select id from product.categories where id = any(${ids as string[]}::uuid[])`;
   return new Set(rows.map((row) => row.id));
 }
 
@@ -121,7 +127,10 @@ export interface ProductFilter {
  * The key's timestamp goes in as text: typed as timestamptz, postgres.js would round it through a
  * JavaScript Date to milliseconds and the page would repeat its last row.
  */
-export async function selectProductPage(sql: Queryable, filter: ProductFilter): Promise<{ product: Product; key: PageKey }[]> {
+export async function selectProductPage(
+  sql: Queryable,
+  filter: ProductFilter,
+): Promise<{ product: Product; key: PageKey }[]> {
   const rows = await sql<ProductRow[]>`
     ${selectProducts(sql)}
     ${filter.categoryId ? sql`and exists (select 1 from product.product_categories pc where pc.product_id = p.id and pc.category_id = ${filter.categoryId})` : sql``}
@@ -133,7 +142,11 @@ export async function selectProductPage(sql: Queryable, filter: ProductFilter): 
 }
 
 /** Applies `changes` to a live product and returns its new state; undefined when there is none. */
-export async function updateProduct(sql: Queryable, id: string, changes: ProductChanges): Promise<ProductRecord | undefined> {
+export async function updateProduct(
+  sql: Queryable,
+  id: string,
+  changes: ProductChanges,
+): Promise<ProductRecord | undefined> {
   const [row] = await sql<(Omit<ProductRecord, 'price'> & { price: string })[]>`
     update product.products set ${sql(changes as Record<string, unknown>)}, updated_at = now()
     where id = ${id} and deleted_at is null
@@ -149,24 +162,34 @@ export async function lockProduct(sql: Queryable, id: string): Promise<ProductRe
   return row && { ...row, price: Number(row.price) };
 }
 
-export async function replaceProductCategories(sql: Queryable, productId: string, categoryIds: readonly string[]): Promise<void> {
+export async function replaceProductCategories(
+  sql: Queryable,
+  productId: string,
+  categoryIds: readonly string[],
+): Promise<void> {
   await sql`delete from product.product_categories where product_id = ${productId}`;
   if (!categoryIds.length) return;
   await sql`
     insert into product.product_categories (product_id, category_id)
     select ${productId}, unnest(${categoryIds as string[]}::uuid[])`.catch((error: unknown) => {
     if (isPgError(error, PgCode.foreignKeyViolation)) {
-      throw new ValidationError('A category was deleted while it was being linked; check "categoryIds" and retry.', {
-        errors: [{ path: 'body.categoryIds', message: 'References a category that no longer exists' }],
-        cause: error,
-      });
+      throw new ValidationError(
+        'A category was deleted while it was being linked; check "categoryIds" and retry.',
+        {
+          errors: [{ path: 'body.categoryIds', message: 'References a category that no longer exists' }],
+          cause: error,
+        },
+      );
     }
     throw error;
   });
 }
 
 /** Marks a live product deleted (its sku becomes free); undefined when there was none. */
-export async function softDeleteProduct(sql: Queryable, id: string): Promise<{ id: string; sku: string } | undefined> {
+export async function softDeleteProduct(
+  sql: Queryable,
+  id: string,
+): Promise<{ id: string; sku: string } | undefined> {
   const [row] = await sql<{ id: string; sku: string }[]>`
     update product.products set deleted_at = now(), updated_at = now() where id = ${id} and deleted_at is null
     returning id, sku`;
@@ -174,17 +197,22 @@ export async function softDeleteProduct(sql: Queryable, id: string): Promise<{ i
 }
 
 export async function categoryIdsOf(sql: Queryable, productId: string): Promise<string[]> {
-  const rows = await sql<{ categoryId: string }[]>`select category_id from product.product_categories where product_id = ${productId} order by category_id`;
+  const rows = await sql<
+    { categoryId: string }[]
+  >`select category_id from product.product_categories where product_id = ${productId} order by category_id`;
   return rows.map((row) => row.categoryId);
 }
 
 function rethrowDuplicate(field: 'sku' | 'slug', value: string | undefined) {
   return (error: unknown): never => {
     if (isPgError(error, PgCode.uniqueViolation)) {
-      throw new ConflictError(`A ${field === 'sku' ? 'product' : 'category'} with ${field} "${value}" already exists.`, {
-        errors: [{ path: `body.${field}`, message: 'Already taken' }],
-        cause: error,
-      });
+      throw new ConflictError(
+        `A ${field === 'sku' ? 'product' : 'category'} with ${field} "${value}" already exists.`,
+        {
+          errors: [{ path: `body.${field}`, message: 'Already taken' }],
+          cause: error,
+        },
+      );
     }
     throw error;
   };

@@ -82,7 +82,11 @@ export const createProduct = defineRoute({
   tags: productsTag,
   admin: true,
   body: NewProduct,
-  response: { status: 201, description: 'The new product (400 names any unknown category id)', schema: Product },
+  response: {
+    status: 201,
+    description: 'The new product (400 names any unknown category id)',
+    schema: Product,
+  },
   problems: [409, 413, 415],
 });
 
@@ -141,7 +145,11 @@ export const setProductCategories = defineRoute({
   admin: true,
   params: IdParams,
   body: ProductCategoriesBody,
-  response: { status: 200, description: 'The product with its new categories (400 names any unknown category id)', schema: Product },
+  response: {
+    status: 200,
+    description: 'The product with its new categories (400 names any unknown category id)',
+    schema: Product,
+  },
   problems: [404, 413, 415],
 });
 

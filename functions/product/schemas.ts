@@ -17,29 +17,52 @@ export const IdParams = z.strictObject({
 export const Slug = z
   .string()
   .max(100)
-  .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'Use lower-case letters, digits and single hyphens (e.g. "garden-tools")');
+  .regex(
+    /^[a-z0-9]+(-[a-z0-9]+)*$/,
+    'Use lower-case letters, digits and single hyphens (e.g. "garden-tools")',
+  );
 export const Sku = z
   .string()
   .min(1)
   .max(64)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'Use letters, digits, ".", "_" and "-", starting with a letter or digit');
-export const Currency = z.string().regex(/^[A-Z]{3}$/, 'An ISO 4217 code: three upper-case letters (e.g. "USD")');
-export const Price = z.number().int().min(0).max(MAX_PRICE).meta({ description: 'Integer minor units (1999 with USD is 19.99 USD)' });
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+    'Use letters, digits, ".", "_" and "-", starting with a letter or digit',
+  );
+export const Currency = z
+  .string()
+  .regex(/^[A-Z]{3}$/, 'An ISO 4217 code: three upper-case letters (e.g. "USD")');
+export const Price = z
+  .number()
+  .int()
+  .min(0)
+  .max(MAX_PRICE)
+  .meta({ description: 'Integer minor units (1999 with USD is 19.99 USD)' });
 export const CategoryIds = z
   .array(z.uuid())
   .max(MAX_CATEGORIES_PER_PRODUCT)
-  .meta({ description: 'Ids of existing categories; an unknown id answers 400 naming it. Duplicates count once.' });
+  .meta({
+    description: 'Ids of existing categories; an unknown id answers 400 naming it. Duplicates count once.',
+  });
 
 // ── categories ────────────────────────────────────────────────────────────────────────────────
 
 export const Category = z
   .object({ id: z.uuid(), name: z.string(), slug: z.string() })
-  .meta({ id: 'Category', example: { id: '0b6f3d4e-2a1c-4f5e-8d7c-9a0b1c2d3e4f', name: 'Garden tools', slug: 'garden-tools' } });
+  .meta({
+    id: 'Category',
+    example: { id: '0b6f3d4e-2a1c-4f5e-8d7c-9a0b1c2d3e4f', name: 'Garden tools', slug: 'garden-tools' },
+  });
 export type Category = z.infer<typeof Category>;
 
 export const CategoryList = z
   .object({ items: z.array(Category) })
-  .meta({ id: 'CategoryList', example: { items: [{ id: '0b6f3d4e-2a1c-4f5e-8d7c-9a0b1c2d3e4f', name: 'Garden tools', slug: 'garden-tools' }] } });
+  .meta({
+    id: 'CategoryList',
+    example: {
+      items: [{ id: '0b6f3d4e-2a1c-4f5e-8d7c-9a0b1c2d3e4f', name: 'Garden tools', slug: 'garden-tools' }],
+    },
+  });
 
 export const NewCategory = z
   .strictObject({
@@ -87,9 +110,18 @@ export type Product = z.infer<typeof Product>;
 export const ProductPage = z
   .object({
     items: z.array(Product),
-    nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page' }),
+    nextCursor: z
+      .string()
+      .nullable()
+      .meta({ description: 'Pass as `cursor` for the next page; null on the last page' }),
   })
-  .meta({ id: 'ProductPage', example: { items: [productExample], nextCursor: 'eyJhIjoiMjAyNi0wMS0wMSAxMjowMDowMCswMCIsImkiOiIzZjlhN2MyZSJ9' } });
+  .meta({
+    id: 'ProductPage',
+    example: {
+      items: [productExample],
+      nextCursor: 'eyJhIjoiMjAyNi0wMS0wMSAxMjowMDowMCswMCIsImkiOiIzZjlhN2MyZSJ9',
+    },
+  });
 
 export const NewProduct = z
   .strictObject({
@@ -99,9 +131,26 @@ export const NewProduct = z
     price: Price,
     currency: Currency.default('USD'),
     categoryIds: CategoryIds.default([]),
-    initialStock: z.number().int().min(0).max(MAX_STOCK).default(0).meta({ description: 'Units on hand once inventory has learned of the product' }),
+    initialStock: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_STOCK)
+      .default(0)
+      .meta({ description: 'Units on hand once inventory has learned of the product' }),
   })
-  .meta({ id: 'NewProduct', example: { sku: 'SPADE-01', name: 'Garden spade', description: 'Carbon steel blade, ash handle', price: 1999, currency: 'USD', categoryIds: ['0b6f3d4e-2a1c-4f5e-8d7c-9a0b1c2d3e4f'], initialStock: 25 } });
+  .meta({
+    id: 'NewProduct',
+    example: {
+      sku: 'SPADE-01',
+      name: 'Garden spade',
+      description: 'Carbon steel blade, ash handle',
+      price: 1999,
+      currency: 'USD',
+      categoryIds: ['0b6f3d4e-2a1c-4f5e-8d7c-9a0b1c2d3e4f'],
+      initialStock: 25,
+    },
+  });
 export type NewProduct = z.infer<typeof NewProduct>;
 
 export const ProductChanges = z
@@ -112,7 +161,10 @@ export const ProductChanges = z
     price: Price.optional(),
     currency: Currency.optional(),
   })
-  .refine((changes) => Object.keys(changes).length > 0, 'Send at least one of "sku", "name", "description", "price", "currency"')
+  .refine(
+    (changes) => Object.keys(changes).length > 0,
+    'Send at least one of "sku", "name", "description", "price", "currency"',
+  )
   .meta({ id: 'ProductChanges', example: { price: 1799 } });
 export type ProductChanges = z.infer<typeof ProductChanges>;
 
@@ -122,8 +174,20 @@ export const ProductCategoriesBody = z
 
 export const ProductListQuery = z.strictObject({
   categoryId: z.uuid().optional().meta({ description: 'Only products in this category' }),
-  q: z.string().trim().min(1).max(100).optional().meta({ description: 'Case-insensitive text in the name, sku or description' }),
-  limit: z.coerce.number().int().min(1).max(100).default(20).meta({ description: 'Page size, 1 to 100', example: 20 }),
+  q: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .optional()
+    .meta({ description: 'Case-insensitive text in the name, sku or description' }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(20)
+    .meta({ description: 'Page size, 1 to 100', example: 20 }),
   cursor: z
     .string()
     .max(500)

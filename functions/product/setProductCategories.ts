@@ -3,4 +3,6 @@ import { httpHandler } from '#layers/http/route';
 import { setProductCategories } from './catalog.ts';
 import * as routes from './routes.ts';
 
-export const handler = httpHandler(routes.setProductCategories, async ({ params, body, requestId }) => setProductCategories(params.id, body.categoryIds, requestId));
+export const handler = httpHandler(routes.setProductCategories, async ({ params, body, requestId }) =>
+  setProductCategories(params.id, body.categoryIds, requestId),
+);

@@ -3,4 +3,6 @@ import { httpHandler } from '#layers/http/route';
 import { updateProduct } from './catalog.ts';
 import * as routes from './routes.ts';
 
-export const handler = httpHandler(routes.updateProduct, async ({ params, body, requestId }) => updateProduct(params.id, body, requestId));
+export const handler = httpHandler(routes.updateProduct, async ({ params, body, requestId }) =>
+  updateProduct(params.id, body, requestId),
+);

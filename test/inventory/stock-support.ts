@@ -11,13 +11,22 @@ import { requireEnv } from '../support/api.ts';
 import { database } from '../product/support.ts';
 
 /** True when serverless.yml lists the offline MSK plugin: Kafka triggers run in the stack. */
-export const kafkaTriggersRunning = /^\s*-\s*\.\/infra\/offline-msk/m.test(readFileSync(new URL('../../serverless.yml', import.meta.url), 'utf8'));
+export const kafkaTriggersRunning = /^\s*-\s*\.\/infra\/offline-msk/m.test(
+  readFileSync(new URL('../../serverless.yml', import.meta.url), 'utf8'),
+);
 
-const CONSUMERS: Record<string, string> = { ProductCreated: 'onProductCreated', ProductDeleted: 'onProductDeleted' };
+const CONSUMERS: Record<string, string> = {
+  ProductCreated: 'onProductCreated',
+  ProductDeleted: 'onProductDeleted',
+};
 
 let lambda: LambdaClient | undefined;
 const client = () =>
-  (lambda ??= new LambdaClient({ endpoint: requireEnv('LAMBDA_ENDPOINT'), region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
+  (lambda ??= new LambdaClient({
+    endpoint: requireEnv('LAMBDA_ENDPOINT'),
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  }));
 
 export interface OutboxEvent {
   topic: string;
@@ -33,7 +42,10 @@ export async function outboxEvents(productId: string, type?: string): Promise<Ou
 }
 
 /** Invokes the inventory consumer of `event` with a one-record MSK batch; returns its answer. */
-export async function invokeConsumer(event: OutboxEvent, offset = 0): Promise<{ batchItemFailures: unknown[] }> {
+export async function invokeConsumer(
+  event: OutboxEvent,
+  offset = 0,
+): Promise<{ batchItemFailures: unknown[] }> {
   const functionName = CONSUMERS[event.payload.type];
   if (!functionName) throw new Error(`no inventory consumer for ${event.payload.type}`);
   const record = {
@@ -48,21 +60,27 @@ export async function invokeConsumer(event: OutboxEvent, offset = 0): Promise<{ 
   };
   const mskEvent = {
     eventSource: 'aws:kafka',
-    eventSourceArn: 'arn:aws:kafka:us-east-1:000000000000:cluster/shopstream-local/00000000-0000-0000-0000-000000000000-1',
+    eventSourceArn:
+      'arn:aws:kafka:us-east-1:000000000000:cluster/shopstream-local/00000000-0000-0000-0000-000000000000-1',
     bootstrapServers: requireEnv('KAFKA_BROKERS'),
     records: { [`${event.topic}-0`]: [record] },
   };
   const response = await client().send(
-    new InvokeCommand({ FunctionName: `shopstream-local-${functionName}`, Payload: Buffer.from(JSON.stringify(mskEvent)) }),
+    new InvokeCommand({
+      FunctionName: `shopstream-local-${functionName}`,
+      Payload: Buffer.from(JSON.stringify(mskEvent)),
+    }),
   );
-  if (response.FunctionError) throw new Error(`${functionName} failed: ${Buffer.from(response.Payload ?? []).toString()}`);
+  if (response.FunctionError)
+    throw new Error(`${functionName} failed: ${Buffer.from(response.Payload ?? []).toString()}`);
   return JSON.parse(Buffer.from(response.Payload ?? []).toString());
 }
 
 /** Hands a product's events to inventory, unless Kafka triggers already do. */
 export async function deliverProductEvents(productId: string): Promise<void> {
   if (kafkaTriggersRunning) return;
-  for (const event of await outboxEvents(productId)) if (CONSUMERS[event.payload.type]) await invokeConsumer(event);
+  for (const event of await outboxEvents(productId))
+    if (CONSUMERS[event.payload.type]) await invokeConsumer(event);
 }
 
 export function closeLambda(): void {

@@ -11,9 +11,14 @@ afterAll(async () => {
 
 /** Creates a product and waits until inventory has its stock row. */
 async function productWithStock(initialStock?: number): Promise<{ id: string }> {
-  const product = await createProduct({ sku: `STK-${randomUUID().slice(0, 8)}-${tag}`, ...(initialStock === undefined ? {} : { initialStock }) });
+  const product = await createProduct({
+    sku: `STK-${randomUUID().slice(0, 8)}-${tag}`,
+    ...(initialStock === undefined ? {} : { initialStock }),
+  });
   await deliverProductEvents(product.id);
-  await eventually(async () => (await api('GET', `/inventory/${product.id}`)).status === 200, { what: `stock of ${product.id}` });
+  await eventually(async () => (await api('GET', `/inventory/${product.id}`)).status === 200, {
+    what: `stock of ${product.id}`,
+  });
   return product;
 }
 
@@ -32,7 +37,12 @@ describe('stock levels', () => {
 
   it('starts a product created without initialStock at 0', async () => {
     const product = await productWithStock();
-    expect((await api('GET', `/inventory/${product.id}`)).body).toEqual({ productId: product.id, onHand: 0, reserved: 0, available: 0 });
+    expect((await api('GET', `/inventory/${product.id}`)).body).toEqual({
+      productId: product.id,
+      onHand: 0,
+      reserved: 0,
+      available: 0,
+    });
   });
 
   it('sets the units on hand (admin PUT) and shows available = onHand - reserved', async () => {
@@ -50,8 +60,15 @@ describe('stock levels', () => {
     const refused = await api('PUT', `/inventory/${product.id}`, { admin: true, body: { onHand: 3 } });
     expectProblem(refused, 409);
     expect(refused.body.detail).toContain('4');
-    expect((await api('PUT', `/inventory/${product.id}`, { admin: true, body: { onHand: 4 } })).body.available).toBe(0);
-    expect((await api('GET', `/inventory/${product.id}`)).body).toEqual({ productId: product.id, onHand: 4, reserved: 4, available: 0 });
+    expect(
+      (await api('PUT', `/inventory/${product.id}`, { admin: true, body: { onHand: 4 } })).body.available,
+    ).toBe(0);
+    expect((await api('GET', `/inventory/${product.id}`)).body).toEqual({
+      productId: product.id,
+      onHand: 4,
+      reserved: 4,
+      available: 0,
+    });
   });
 
   it('answers 404 for a product inventory does not know, and 400 for a malformed id', async () => {
@@ -76,8 +93,14 @@ describe('stock levels', () => {
       [{ admin: true, raw: '{"onHand":' }, 400],
       [{ admin: true, raw: 'onHand=1', headers: { 'content-type': 'text/plain' } }, 415],
     ];
-    for (const [options, status] of attempts) expectProblem(await api('PUT', `/inventory/${product.id}`, options), status);
-    expect((await api('GET', `/inventory/${product.id}`)).body).toEqual({ productId: product.id, onHand: 6, reserved: 0, available: 6 });
+    for (const [options, status] of attempts)
+      expectProblem(await api('PUT', `/inventory/${product.id}`, options), status);
+    expect((await api('GET', `/inventory/${product.id}`)).body).toEqual({
+      productId: product.id,
+      onHand: 6,
+      reserved: 0,
+      available: 6,
+    });
   });
 
   it('stops selling a deleted product: available drops to 0 and its stock can no longer be set', async () => {
@@ -120,8 +143,22 @@ describe('stock levels', () => {
 
   it('reports a product.created with a negative initial stock as a partial batch failure and creates nothing', async () => {
     const productId = randomUUID();
-    const answer = await invokeConsumer({ topic: 'product.created', key: productId, payload: { eventId: randomUUID(), type: 'ProductCreated', occurredAt: new Date().toISOString(), data: { productId, sku: `BAD-${tag}`, name: 'Bad', price: 1, currency: 'USD', initialStock: -1 } } }, 7);
-    expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 'product.created-0', offset: 7 } }] });
+    const answer = await invokeConsumer(
+      {
+        topic: 'product.created',
+        key: productId,
+        payload: {
+          eventId: randomUUID(),
+          type: 'ProductCreated',
+          occurredAt: new Date().toISOString(),
+          data: { productId, sku: `BAD-${tag}`, name: 'Bad', price: 1, currency: 'USD', initialStock: -1 },
+        },
+      },
+      7,
+    );
+    expect(answer).toEqual({
+      batchItemFailures: [{ itemIdentifier: { partition: 'product.created-0', offset: 7 } }],
+    });
     expectProblem(await api('GET', `/inventory/${productId}`), 404);
   });
 });

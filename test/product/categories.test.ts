@@ -6,9 +6,16 @@ afterAll(closeDb);
 
 describe('categories', () => {
   it('creates a category with a slug made from its name, and reads it back alone and in the list', async () => {
-    const created = await api('POST', '/categories', { admin: true, body: { name: `  Garden Tools & Más ${tag} ` } });
+    const created = await api('POST', '/categories', {
+      admin: true,
+      body: { name: `  Garden Tools & Más ${tag} ` },
+    });
     expect(created.status).toBe(201);
-    expect(created.body).toEqual({ id: expect.any(String), name: `Garden Tools & Más ${tag}`, slug: `garden-tools-mas-${tag}` });
+    expect(created.body).toEqual({
+      id: expect.any(String),
+      name: `Garden Tools & Más ${tag}`,
+      slug: `garden-tools-mas-${tag}`,
+    });
 
     const one = await api('GET', `/categories/${created.body.id}`);
     expect(one.status).toBe(200);
@@ -20,11 +27,17 @@ describe('categories', () => {
   });
 
   it('keeps an explicit slug and answers 409 for a duplicate slug', async () => {
-    const first = await api('POST', '/categories', { admin: true, body: { name: 'Kitchen', slug: `kitchen-${tag}` } });
+    const first = await api('POST', '/categories', {
+      admin: true,
+      body: { name: 'Kitchen', slug: `kitchen-${tag}` },
+    });
     expect(first.status).toBe(201);
     expect(first.body.slug).toBe(`kitchen-${tag}`);
 
-    const duplicate = await api('POST', '/categories', { admin: true, body: { name: 'Kitchen again', slug: `kitchen-${tag}` } });
+    const duplicate = await api('POST', '/categories', {
+      admin: true,
+      body: { name: 'Kitchen again', slug: `kitchen-${tag}` },
+    });
     expectProblem(duplicate, 409);
     expect(duplicate.body.detail).toContain(`kitchen-${tag}`);
   });
@@ -39,16 +52,31 @@ describe('categories', () => {
     const category = await createCategory(`Toys ${tag}`);
     const other = await createCategory(`Games ${tag}`);
 
-    const renamed = await api('PATCH', `/categories/${category.id}`, { admin: true, body: { name: `Toys and games ${tag}` } });
+    const renamed = await api('PATCH', `/categories/${category.id}`, {
+      admin: true,
+      body: { name: `Toys and games ${tag}` },
+    });
     expect(renamed.status).toBe(200);
     expect(renamed.body).toEqual({ id: category.id, name: `Toys and games ${tag}`, slug: category.slug });
 
-    const reslugged = await api('PATCH', `/categories/${category.id}`, { admin: true, body: { slug: `toys-and-games-${tag}` } });
+    const reslugged = await api('PATCH', `/categories/${category.id}`, {
+      admin: true,
+      body: { slug: `toys-and-games-${tag}` },
+    });
     expect(reslugged.body.slug).toBe(`toys-and-games-${tag}`);
 
-    expectProblem(await api('PATCH', `/categories/${category.id}`, { admin: true, body: { slug: other.slug } }), 409);
+    expectProblem(
+      await api('PATCH', `/categories/${category.id}`, { admin: true, body: { slug: other.slug } }),
+      409,
+    );
     expectProblem(await api('PATCH', `/categories/${category.id}`, { admin: true, body: {} }), 400);
-    expectProblem(await api('PATCH', '/categories/00000000-0000-4000-8000-000000000000', { admin: true, body: { name: 'x' } }), 404);
+    expectProblem(
+      await api('PATCH', '/categories/00000000-0000-4000-8000-000000000000', {
+        admin: true,
+        body: { name: 'x' },
+      }),
+      404,
+    );
     expect((await api('GET', `/categories/${category.id}`)).body.slug).toBe(`toys-and-games-${tag}`);
   });
 
@@ -81,6 +109,10 @@ describe('categories', () => {
       expectProblem(await api(method, path, { body, headers: { 'x-api-key': 'wrong-key' } }), 403);
     }
     expect((await api('GET', `/categories/${category.id}`)).body).toEqual(category);
-    expect((await api('GET', '/categories')).body.items.filter((c: { name: string }) => c.name === `Sneaky ${tag}`)).toEqual([]);
+    expect(
+      (await api('GET', '/categories')).body.items.filter(
+        (c: { name: string }) => c.name === `Sneaky ${tag}`,
+      ),
+    ).toEqual([]);
   });
 });

@@ -1,6 +1,14 @@
 /** Unit tests of the catalog's pure rules (no I/O). */
 import { ConflictError, ValidationError } from '#layers/errors';
-import { assertCategoriesExist, chooseSlug, containsPattern, decodeCursor, distinctIds, encodeCursor, slugify } from '../../functions/product/domain.ts';
+import {
+  assertCategoriesExist,
+  chooseSlug,
+  containsPattern,
+  decodeCursor,
+  distinctIds,
+  encodeCursor,
+  slugify,
+} from '../../functions/product/domain.ts';
 import { assertCanSetOnHand, toStockView } from '../../functions/inventory/stock-levels.ts';
 
 describe('slugs', () => {
@@ -40,7 +48,9 @@ describe('cursors', () => {
     ['a millisecond timestamp', encodeCursor({ ...key, createdAt: '2026-01-02T03:04:05.123Z' })],
     ['an impossible date', encodeCursor({ ...key, createdAt: '2026-02-30T03:04:05.123456Z' })],
   ])('rejects %s with a 400 on query.cursor', (_what, cursor) => {
-    expect(() => decodeCursor(cursor)).toThrow(expect.objectContaining({ status: 400, errors: [expect.objectContaining({ path: 'query.cursor' })] }));
+    expect(() => decodeCursor(cursor)).toThrow(
+      expect.objectContaining({ status: 400, errors: [expect.objectContaining({ path: 'query.cursor' })] }),
+    );
   });
 });
 
@@ -57,7 +67,12 @@ describe('category references', () => {
 
   it('names each unknown id by its index in the request', () => {
     expect(() => assertCategoriesExist(['a', 'x', 'b', 'y'], new Set(['a', 'b']))).toThrow(
-      expect.objectContaining({ errors: [{ path: 'body.categoryIds.1', message: 'No category with id x' }, { path: 'body.categoryIds.3', message: 'No category with id y' }] }),
+      expect.objectContaining({
+        errors: [
+          { path: 'body.categoryIds.1', message: 'No category with id x' },
+          { path: 'body.categoryIds.3', message: 'No category with id y' },
+        ],
+      }),
     );
     expect(() => assertCategoriesExist(['A'], new Set(['a']))).not.toThrow();
   });

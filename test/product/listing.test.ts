@@ -13,7 +13,16 @@ describe('GET /products', () => {
     category = await createCategory(`Paged ${tag}`);
     other = await createCategory(`Unpaged ${tag}`);
     // Sequential, so creation order is the listing order.
-    for (let i = 0; i < 7; i++) inCategory.push((await createProduct({ sku: `PAGE-${i}-${tag}`, name: `Paged item ${i}`, categoryIds: [category.id] })).id);
+    for (let i = 0; i < 7; i++)
+      inCategory.push(
+        (
+          await createProduct({
+            sku: `PAGE-${i}-${tag}`,
+            name: `Paged item ${i}`,
+            categoryIds: [category.id],
+          })
+        ).id,
+      );
     await createProduct({ sku: `OUT-${tag}`, name: 'Not paged', categoryIds: [other.id] });
   });
 
@@ -22,7 +31,10 @@ describe('GET /products', () => {
     const pageSizes: number[] = [];
     let cursor: string | null = null;
     do {
-      const response: ApiResponse = await api('GET', `/products?categoryId=${category.id}&limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      const response: ApiResponse = await api(
+        'GET',
+        `/products?categoryId=${category.id}&limit=3${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(response.status).toBe(200);
       pageSizes.push(response.body.items.length);
       seen.push(...response.body.items.map((p: { id: string }) => p.id));
@@ -43,12 +55,20 @@ describe('GET /products', () => {
     const response = await api('GET', `/products?categoryId=${other.id}`);
     expect(response.body.items.map((p: { sku: string }) => p.sku)).toEqual([`OUT-${tag}`]);
     expect(response.body.items[0].categories).toEqual([expect.objectContaining({ id: other.id })]);
-    expect((await api('GET', '/products?categoryId=00000000-0000-4000-8000-000000000000')).body).toEqual({ items: [], nextCursor: null });
+    expect((await api('GET', '/products?categoryId=00000000-0000-4000-8000-000000000000')).body).toEqual({
+      items: [],
+      nextCursor: null,
+    });
   });
 
   it('searches name, sku and description case-insensitively, taking % and _ literally', async () => {
-    const product = await createProduct({ sku: `SRCH-${tag}`, name: `Brass Watering Can ${tag}`, description: 'Holds 5 litres: 100% brass_fittings' });
-    const ids = async (q: string) => (await api('GET', `/products?q=${encodeURIComponent(q)}`)).body.items.map((p: { id: string }) => p.id);
+    const product = await createProduct({
+      sku: `SRCH-${tag}`,
+      name: `Brass Watering Can ${tag}`,
+      description: 'Holds 5 litres: 100% brass_fittings',
+    });
+    const ids = async (q: string) =>
+      (await api('GET', `/products?q=${encodeURIComponent(q)}`)).body.items.map((p: { id: string }) => p.id);
     expect(await ids(`watering can ${tag.toLowerCase()}`)).toEqual([product.id]);
     expect(await ids(`srch-${tag.toLowerCase()}`)).toEqual([product.id]);
     expect(await ids(`100% BRASS_FITTINGS`)).toEqual([product.id]);
@@ -65,7 +85,17 @@ describe('GET /products', () => {
   });
 
   it('refuses bad limits, cursors and filters with 400 naming the parameter', async () => {
-    for (const query of ['limit=0', 'limit=101', 'limit=abc', 'limit=2.5', 'cursor=***', 'cursor=bm90LWEtY3Vyc29y', 'categoryId=nope', 'q=', 'sort=name']) {
+    for (const query of [
+      'limit=0',
+      'limit=101',
+      'limit=abc',
+      'limit=2.5',
+      'cursor=***',
+      'cursor=bm90LWEtY3Vyc29y',
+      'categoryId=nope',
+      'q=',
+      'sort=name',
+    ]) {
       const response = await api('GET', `/products?${query}`);
       expectProblem(response, 400);
       expect(response.body.errors?.[0]?.path ?? '').toMatch(/^query\b/);

@@ -11,7 +11,15 @@ describe('products', () => {
     const garden = await createCategory(`Garden ${tag}`);
     const created = await api('POST', '/products', {
       admin: true,
-      body: { sku: sku('SPADE'), name: 'Garden spade', description: 'Ash handle', price: 1999, currency: 'EUR', categoryIds: [tools.id, garden.id, tools.id], initialStock: 5 },
+      body: {
+        sku: sku('SPADE'),
+        name: 'Garden spade',
+        description: 'Ash handle',
+        price: 1999,
+        currency: 'EUR',
+        categoryIds: [tools.id, garden.id, tools.id],
+        initialStock: 5,
+      },
     });
     expect(created.status).toBe(201);
     expect(created.body).toEqual({
@@ -40,35 +48,63 @@ describe('products', () => {
   it('publishes product.created with the initial stock (default 0) in the outbox, in the same transaction', async () => {
     const withStock = await createProduct({ sku: sku('EVT1'), initialStock: 12 });
     const withoutStock = await createProduct({ sku: sku('EVT2') });
-    const events = await database()<{ key: string; payload: { type: string; data: Record<string, unknown> } }[]>`
+    const events = await database()<
+      { key: string; payload: { type: string; data: Record<string, unknown> } }[]
+    >`
       select key, payload from platform.outbox where key in (${withStock.id}, ${withoutStock.id}) order by id`;
     expect(events.map((e) => [e.key, e.payload.type, e.payload.data.initialStock])).toEqual([
       [withStock.id, 'ProductCreated', 12],
       [withoutStock.id, 'ProductCreated', 0],
     ]);
-    expect(events[0]!.payload.data).toEqual({ productId: withStock.id, sku: sku('EVT1'), name: 'Test product', price: 1000, currency: 'USD', initialStock: 12 });
+    expect(events[0]!.payload.data).toEqual({
+      productId: withStock.id,
+      sku: sku('EVT1'),
+      name: 'Test product',
+      price: 1000,
+      currency: 'USD',
+      initialStock: 12,
+    });
   });
 
   it('answers 409 for a duplicate sku and 400 naming unknown category ids, writing nothing', async () => {
     await createProduct({ sku: sku('DUP') });
-    const duplicate = await api('POST', '/products', { admin: true, body: { sku: sku('DUP'), name: 'Again', price: 1 } });
+    const duplicate = await api('POST', '/products', {
+      admin: true,
+      body: { sku: sku('DUP'), name: 'Again', price: 1 },
+    });
     expectProblem(duplicate, 409);
     expect(duplicate.body.detail).toContain(sku('DUP'));
 
     const known = await createCategory(`Known ${tag}`);
     const unknown = '00000000-0000-4000-8000-000000000000';
-    const badCategory = await api('POST', '/products', { admin: true, body: { sku: sku('BADCAT'), name: 'x', price: 1, categoryIds: [known.id, unknown] } });
+    const badCategory = await api('POST', '/products', {
+      admin: true,
+      body: { sku: sku('BADCAT'), name: 'x', price: 1, categoryIds: [known.id, unknown] },
+    });
     expectProblem(badCategory, 400);
-    expect(badCategory.body.errors).toEqual([{ path: 'body.categoryIds.1', message: `No category with id ${unknown}` }]);
-    const [row] = await database()`select count(*)::int as n from product.products where sku = ${sku('BADCAT')}`;
+    expect(badCategory.body.errors).toEqual([
+      { path: 'body.categoryIds.1', message: `No category with id ${unknown}` },
+    ]);
+    const [row] =
+      await database()`select count(*)::int as n from product.products where sku = ${sku('BADCAT')}`;
     expect(row!.n).toBe(0);
   });
 
   it('updates fields partially (PATCH), clears the description with null, and announces product.updated', async () => {
     const product = await createProduct({ sku: sku('PATCH'), description: 'old', price: 500 });
-    const patched = await api('PATCH', `/products/${product.id}`, { admin: true, body: { price: 450, description: null } });
+    const patched = await api('PATCH', `/products/${product.id}`, {
+      admin: true,
+      body: { price: 450, description: null },
+    });
     expect(patched.status).toBe(200);
-    expect(patched.body).toMatchObject({ id: product.id, sku: sku('PATCH'), name: product.name, price: 450, description: null, currency: 'USD' });
+    expect(patched.body).toMatchObject({
+      id: product.id,
+      sku: sku('PATCH'),
+      name: product.name,
+      price: 450,
+      description: null,
+      currency: 'USD',
+    });
     expect(Date.parse(patched.body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(product.updatedAt));
     expect((await api('GET', `/products/${product.id}`)).body).toEqual(patched.body);
 
@@ -82,7 +118,13 @@ describe('products', () => {
     await createProduct({ sku: sku('SKUB') });
     expectProblem(await api('PATCH', `/products/${a.id}`, { admin: true, body: { sku: sku('SKUB') } }), 409);
     expect((await api('GET', `/products/${a.id}`)).body.sku).toBe(sku('SKUA'));
-    expectProblem(await api('PATCH', '/products/00000000-0000-4000-8000-000000000000', { admin: true, body: { price: 1 } }), 404);
+    expectProblem(
+      await api('PATCH', '/products/00000000-0000-4000-8000-000000000000', {
+        admin: true,
+        body: { price: 1 },
+      }),
+      404,
+    );
   });
 
   it('replaces a product’s categories with PUT /products/{id}/categories', async () => {
@@ -90,17 +132,32 @@ describe('products', () => {
     const b = await createCategory(`Set B ${tag}`);
     const product = await createProduct({ sku: sku('CATS'), categoryIds: [a.id] });
 
-    const replaced = await api('PUT', `/products/${product.id}/categories`, { admin: true, body: { categoryIds: [b.id] } });
+    const replaced = await api('PUT', `/products/${product.id}/categories`, {
+      admin: true,
+      body: { categoryIds: [b.id] },
+    });
     expect(replaced.status).toBe(200);
     expect(replaced.body.categories).toEqual([b]);
 
-    const cleared = await api('PUT', `/products/${product.id}/categories`, { admin: true, body: { categoryIds: [] } });
+    const cleared = await api('PUT', `/products/${product.id}/categories`, {
+      admin: true,
+      body: { categoryIds: [] },
+    });
     expect(cleared.body.categories).toEqual([]);
 
-    const unknown = await api('PUT', `/products/${product.id}/categories`, { admin: true, body: { categoryIds: [a.id, '00000000-0000-4000-8000-000000000001'] } });
+    const unknown = await api('PUT', `/products/${product.id}/categories`, {
+      admin: true,
+      body: { categoryIds: [a.id, '00000000-0000-4000-8000-000000000001'] },
+    });
     expectProblem(unknown, 400);
     expect((await api('GET', `/products/${product.id}`)).body.categories).toEqual([]);
-    expectProblem(await api('PUT', '/products/00000000-0000-4000-8000-000000000000/categories', { admin: true, body: { categoryIds: [] } }), 404);
+    expectProblem(
+      await api('PUT', '/products/00000000-0000-4000-8000-000000000000/categories', {
+        admin: true,
+        body: { categoryIds: [] },
+      }),
+      404,
+    );
   });
 
   it('deleting a category removes it from its products', async () => {
@@ -118,7 +175,10 @@ describe('products', () => {
 
     expectProblem(await api('GET', `/products/${product.id}`), 404);
     expectProblem(await api('PATCH', `/products/${product.id}`, { admin: true, body: { price: 1 } }), 404);
-    expectProblem(await api('PUT', `/products/${product.id}/categories`, { admin: true, body: { categoryIds: [] } }), 404);
+    expectProblem(
+      await api('PUT', `/products/${product.id}/categories`, { admin: true, body: { categoryIds: [] } }),
+      404,
+    );
     expectProblem(await api('DELETE', `/products/${product.id}`, { admin: true }), 404);
     expect((await api('GET', `/products?categoryId=${category.id}`)).body.items).toEqual([]);
     expect((await api('GET', `/products?q=${sku('GONE')}`)).body.items).toEqual([]);
@@ -149,14 +209,21 @@ describe('products', () => {
 
   it('lets exactly one of ten concurrent creates with the same sku win; the rest get 409', async () => {
     const responses = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => api('POST', '/products', { admin: true, body: { sku: sku('RACE'), name: `Racer ${i}`, price: 100 + i } })),
+      Array.from({ length: 10 }, (_, i) =>
+        api('POST', '/products', {
+          admin: true,
+          body: { sku: sku('RACE'), name: `Racer ${i}`, price: 100 + i },
+        }),
+      ),
     );
     const statuses = responses.map((r) => r.status).sort();
     expect(statuses).toEqual([201, ...Array(9).fill(409)]);
     for (const loser of responses.filter((r) => r.status === 409)) expectProblem(loser, 409);
-    const rows = await database()`select id from product.products where sku = ${sku('RACE')} and deleted_at is null`;
+    const rows =
+      await database()`select id from product.products where sku = ${sku('RACE')} and deleted_at is null`;
     expect(rows).toHaveLength(1);
-    const events = await database()`select 1 from platform.outbox where payload->'data'->>'sku' = ${sku('RACE')}`;
+    const events =
+      await database()`select 1 from platform.outbox where payload->'data'->>'sku' = ${sku('RACE')}`;
     expect(events).toHaveLength(1);
   });
 });

@@ -13,12 +13,22 @@ const offlineRequests: string[] = [];
 beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   page = await browser.newPage();
   // Everything must come from the stack itself: the machine is offline, so no CDN.
   page.on('request', (request) => {
-    if (!request.url().startsWith(apiUrl()) && !request.url().startsWith('data:')) offlineRequests.push(request.url());
+    if (!request.url().startsWith(apiUrl()) && !request.url().startsWith('data:'))
+      offlineRequests.push(request.url());
   });
   await page.goto(`${apiUrl()}/swagger`);
 });
@@ -33,7 +43,15 @@ describe('Swagger UI', () => {
     const operations = await page.locator('.opblock-summary-path').allTextContents();
     const normalise = (text: string) => text.replace(/\u200b/g, '').trim();
     expect(operations.map(normalise)).toEqual(
-      expect.arrayContaining(['/categories', '/categories/{id}', '/products', '/products/{id}', '/products/{id}/categories', '/inventory/{productId}', '/health']),
+      expect.arrayContaining([
+        '/categories',
+        '/categories/{id}',
+        '/products',
+        '/products/{id}',
+        '/products/{id}/categories',
+        '/inventory/{productId}',
+        '/health',
+      ]),
     );
     expect(await page.locator('#operations-Products-listProducts').count()).toBe(1);
     expect(await page.locator('#operations-Products-createProduct').count()).toBe(1);
@@ -48,7 +66,12 @@ describe('Swagger UI', () => {
     const status = operation.locator('.live-responses-table .response .response-col_status').first();
     await status.waitFor({ timeout: 30_000 });
     expect((await status.textContent())?.trim()).toMatch(/^200/);
-    const body = await operation.locator('.live-responses-table .response-col_description .microlight, .live-responses-table .response-col_description pre').first().textContent();
+    const body = await operation
+      .locator(
+        '.live-responses-table .response-col_description .microlight, .live-responses-table .response-col_description pre',
+      )
+      .first()
+      .textContent();
     expect(body).toContain('"items"');
   });
 });
