@@ -5,7 +5,8 @@
  * (JVM-free here, but group joins and serverless boot) is left out of both.
  *
  * Env: BENCH_N (default 200000), BENCH_VALUE_BYTES (100), BENCH_PARTITIONS (6), BENCH_BATCH_SIZE
- * (10000), KAFKA_BROKERS (127.0.0.1:9092). Last line: `esm <n> rec/s raw <n> rec/s ratio <x>`.
+ * (10000), BENCH_CONCURRENCY (custom.offlineMsk.maxConcurrency, default = partitions),
+ * BENCH_PROF (a directory: CPU-profile the serverless-offline process), KAFKA_BROKERS (127.0.0.1:9092). Last line: `esm <n> rec/s raw <n> rec/s ratio <x>`.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -18,7 +19,7 @@ const N = Number(process.env.BENCH_N ?? 200_000);
 const VALUE_BYTES = Number(process.env.BENCH_VALUE_BYTES ?? 100);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 6);
 const BATCH_SIZE = Number(process.env.BENCH_BATCH_SIZE ?? 10_000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? PARTITIONS);
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const DIR = path.join(import.meta.dirname, 'esm');
 const ROOT = path.resolve(import.meta.dirname, '..');
