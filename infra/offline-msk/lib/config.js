@@ -143,6 +143,17 @@ function readMappings(serverless, options) {
   return mappings;
 }
 
+/** serverless v3's accessConfigurations keys → SourceAccessConfigurations Type and URI prefix (kafka.js). */
+const ACCESS_TYPES = {
+  vpcSubnet: ['VPC_SUBNET', 'subnet:'],
+  vpcSecurityGroup: ['VPC_SECURITY_GROUP', 'security_group:'],
+  saslPlainAuth: ['BASIC_AUTH', ''],
+  saslScram256Auth: ['SASL_SCRAM_256_AUTH', ''],
+  saslScram512Auth: ['SASL_SCRAM_512_AUTH', ''],
+  clientCertificateTlsAuth: ['CLIENT_CERTIFICATE_TLS_AUTH', ''],
+  serverRootCaCertificate: ['SERVER_ROOT_CA_CERTIFICATE', ''],
+};
+
 /**
  * The Properties serverless v3 compiles from an event (lib/plugins/aws/package/compile/events/msk
  * and kafka.js): only set fields are emitted, and a 0 batching window is left out, so AWS's
@@ -160,7 +171,10 @@ function compiledProperties(kind, ev) {
   if (ev.enabled != null) p.Enabled = ev.enabled;
   if (kind === 'kafka') {
     p.SelfManagedEventSource = { Endpoints: { KafkaBootstrapServers: ev.bootstrapServers } };
-    p.SourceAccessConfigurations = Object.entries(ev.accessConfigurations ?? {}).flatMap(([type, values]) => values.map((uri) => ({ Type: type, URI: uri })));
+    p.SourceAccessConfigurations = Object.entries(ev.accessConfigurations ?? {}).flatMap(([name, values]) => {
+      const [type, prefix] = ACCESS_TYPES[name] ?? [name, ''];
+      return values.map((uri) => ({ Type: type, URI: `${prefix}${uri}` }));
+    });
   } else if (ev.saslScram512) {
     p.SourceAccessConfigurations = [{ Type: 'SASL_SCRAM_512_AUTH', URI: ev.saslScram512 }];
   }
