@@ -51,11 +51,15 @@ export async function listCategories(): Promise<{ items: Category[] }> {
 }
 
 export async function getCategory(id: string): Promise<Category> {
-  return (await repo.selectCategory(db(), id)) ?? Promise.reject(categoryNotFound(id));
+  const category = await repo.selectCategory(db(), id);
+  if (!category) throw categoryNotFound(id);
+  return category;
 }
 
 export async function updateCategory(id: string, changes: CategoryChanges): Promise<Category> {
-  return (await repo.updateCategory(db(), id, changes)) ?? Promise.reject(categoryNotFound(id));
+  const category = await repo.updateCategory(db(), id, changes);
+  if (!category) throw categoryNotFound(id);
+  return category;
 }
 
 /** Removes the category; products that were in it simply are no longer. */
@@ -99,7 +103,9 @@ export async function createProduct(input: NewProduct, correlationId?: string): 
 }
 
 export async function getProduct(id: string): Promise<Product> {
-  return (await repo.selectProduct(db(), id)) ?? Promise.reject(productNotFound(id));
+  const product = await repo.selectProduct(db(), id);
+  if (!product) throw productNotFound(id);
+  return product;
 }
 
 export async function listProducts(
