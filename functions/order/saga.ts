@@ -44,7 +44,11 @@ export type PaymentAnswer =
   | { kind: 'pending' }
   /** No answer at all (the inquiry call failed too): ask again later, never charge blindly. */
   | { kind: 'unknown'; why: string }
-  /** The processor never recorded this attempt: charging again cannot double-charge. */
+  /**
+   * The processor has no record of this attempt (yet): the charge call may never have arrived, or
+   * may still be on its way (a cold start can outlast our timeout). Only after several inquiries
+   * is it treated as lost and a new attempt made.
+   */
   | { kind: 'absent' };
 
 export type NextStep =
@@ -67,10 +71,9 @@ export function decideAfterPayment(
     case 'failed':
       return retryOrFail(position.attempt, answer.code, policy, random);
     case 'absent':
-      return retryOrFail(position.attempt, 'charge not recorded by the processor', policy, random);
     case 'pending':
     case 'unknown': {
-      const why = answer.kind === 'pending' ? 'still settling' : answer.why;
+      const why = answer.kind === 'pending' ? 'still settling' : answer.kind === 'absent' ? 'not recorded by the processor yet' : answer.why;
       if (position.inquiries >= policy.maxInquiries) return retryOrFail(position.attempt, `no final answer after ${position.inquiries} inquiries`, policy, random);
       return { kind: 'inquire', inquiries: position.inquiries + 1, delayMs: policy.inquiryDelayMs, reason: why };
     }

@@ -8,12 +8,12 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { db } from '#layers/db';
+import { db, isPgError, PgCode } from '#layers/db';
 import { once, readEnv } from '#layers/env';
 import { NotFoundError } from '#layers/errors';
 import { logger } from '#layers/observability';
 import { paymentIdFor, type ChargeRequest, type ChargeResult, type InquiryResult, type VoidResult } from '#layers/schemas/payment';
-import { findPayment, insertPaymentOnce, listPaymentsOfOrder, settleDuePayment, voidOpenPayments, type PaymentRow } from './repository.ts';
+import { findApprovedPayment, findPayment, insertPaymentOnce, listPaymentsOfOrder, settleDuePayment, voidOpenPayments, type PaymentRow } from './repository.ts';
 import { simulateCharge, type SimulatedOutcome } from './simulator.ts';
 
 const rate = z.coerce.number().min(0).max(1).default(0);
@@ -33,7 +33,7 @@ export async function charge(request: ChargeRequest): Promise<ChargeResult> {
     timeoutRate: config.PAYMENT_TIMEOUT_RATE,
     seed: config.PAYMENT_SEED,
   });
-  const { row, created } = await insertPaymentOnce(db(), {
+  const stored = await insertPaymentOnce(db(), {
     id: paymentIdFor(request.orderId, request.attempt),
     orderId: request.orderId,
     attempt: request.attempt,
@@ -41,7 +41,15 @@ export async function charge(request: ChargeRequest): Promise<ChargeResult> {
     currency: request.currency,
     cardLast4: request.cardNumber.slice(-4),
     ...recordedState(outcome, config.PAYMENT_SLOW_CHARGE_MS),
+  }).catch(async (error: unknown) => {
+    // Another attempt of this order was approved (its call had timed out and it settled late):
+    // never charge twice; answer with the approval that exists.
+    const approved = isPgError(error, PgCode.uniqueViolation) ? await findApprovedPayment(db(), request.orderId) : undefined;
+    if (!approved) throw error;
+    logger.warn('order already has an approved charge; not charging again', { paymentId: approved.id, attempt: request.attempt });
+    return { row: approved, created: false };
   });
+  const { row, created } = stored;
   logger.info(created ? 'charge recorded' : 'charge already recorded; answering from the ledger', { paymentId: row.id, attempt: row.attempt, status: row.status });
   if (row.status !== 'PENDING' || !row.settleAt) return toResult(row);
   await sleep(Math.max(0, row.settleAt.getTime() - Date.now()));

@@ -52,12 +52,29 @@ export async function findPayment(sql: Queryable, id: string): Promise<PaymentRo
   return row;
 }
 
-/** Settles a pending slow charge as approved once its time has come (idempotent). */
+/**
+ * Settles a pending slow charge once its time has come (idempotent): approved, unless another
+ * attempt of the order was approved meanwhile — then it is declined rather than charged twice.
+ */
 export async function settleDuePayment(sql: Queryable, id: string): Promise<PaymentRow | undefined> {
   const [row] = await sql<PaymentRow[]>`
-    update payment.payments set status = 'APPROVED', settled_at = now()
+    with already_paid as (
+      select exists (
+        select 1 from payment.payments o
+        where o.order_id = (select order_id from payment.payments where id = ${id}) and o.status = 'APPROVED'
+      ) as paid
+    )
+    update payment.payments set
+      status = case when (select paid from already_paid) then 'DECLINED' else 'APPROVED' end,
+      failure_code = case when (select paid from already_paid) then 'order_already_paid' else null end,
+      settled_at = now()
     where id = ${id} and status = 'PENDING' and settle_at <= now()
     returning ${columns(sql)}`;
+  return row;
+}
+
+export async function findApprovedPayment(sql: Queryable, orderId: string): Promise<PaymentRow | undefined> {
+  const [row] = await sql<PaymentRow[]>`select ${columns(sql)} from payment.payments where order_id = ${orderId} and status = 'APPROVED'`;
   return row;
 }
 

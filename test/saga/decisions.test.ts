@@ -59,7 +59,8 @@ describe('backoff and next step', () => {
     expect(decideAfterPayment({ kind: 'pending' }, { attempt: 1, inquiries: 0 }, policy)).toEqual({ kind: 'inquire', inquiries: 1, delayMs: 500, reason: 'still settling' });
     expect(decideAfterPayment({ kind: 'unknown', why: 'x' }, { attempt: 1, inquiries: 2 }, policy)).toMatchObject({ kind: 'inquire', inquiries: 3 });
     expect(decideAfterPayment({ kind: 'pending' }, { attempt: 1, inquiries: 3 }, policy)).toMatchObject({ kind: 'retry', nextAttempt: 2 });
-    expect(decideAfterPayment({ kind: 'absent' }, { attempt: 1, inquiries: 0 }, policy)).toMatchObject({ kind: 'retry', nextAttempt: 2 });
+    expect(decideAfterPayment({ kind: 'absent' }, { attempt: 1, inquiries: 0 }, policy)).toMatchObject({ kind: 'inquire', inquiries: 1 });
+    expect(decideAfterPayment({ kind: 'absent' }, { attempt: 1, inquiries: 3 }, policy)).toMatchObject({ kind: 'retry', nextAttempt: 2, reason: 'no final answer after 3 inquiries' });
   });
 
   it('cancels only orders not yet finished', () => {
