@@ -1,19 +1,13 @@
 /**
- * Delivery of product events to inventory's consumers for the stock tests. Once the offline MSK
- * plugin is wired into serverless.yml, product events reach inventory through Kafka for real and
- * `deliverProductEvents` is not needed; until then (and for redelivery and reordering cases) it
- * hands the product's outbox rows to the consumer functions as MSK events, through
- * serverless-offline's Lambda API.
+ * Direct delivery of product events to inventory's consumers, for the cases Kafka will not
+ * produce on demand: a redelivered record, events arriving out of order, a malformed record. It
+ * hands a product's outbox rows to the consumer functions as MSK events through
+ * serverless-offline's Lambda API. (Normally the events reach inventory through Kafka, via the
+ * offline MSK plugin.)
  */
-import { readFileSync } from 'node:fs';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { requireEnv } from '../support/api.ts';
 import { database } from '../product/support.ts';
-
-/** True when serverless.yml lists the offline MSK plugin: Kafka triggers run in the stack. */
-export const kafkaTriggersRunning = /^\s*-\s*\.\/infra\/offline-msk/m.test(
-  readFileSync(new URL('../../serverless.yml', import.meta.url), 'utf8'),
-);
 
 const CONSUMERS: Record<string, string> = {
   ProductCreated: 'onProductCreated',
@@ -74,13 +68,6 @@ export async function invokeConsumer(
   if (response.FunctionError)
     throw new Error(`${functionName} failed: ${Buffer.from(response.Payload ?? []).toString()}`);
   return JSON.parse(Buffer.from(response.Payload ?? []).toString());
-}
-
-/** Hands a product's events to inventory, unless Kafka triggers already do. */
-export async function deliverProductEvents(productId: string): Promise<void> {
-  if (kafkaTriggersRunning) return;
-  for (const event of await outboxEvents(productId))
-    if (CONSUMERS[event.payload.type]) await invokeConsumer(event);
 }
 
 export function closeLambda(): void {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { api, eventually, expectProblem } from '../support/api.ts';
 import { closeDb, createProduct, database, runTag } from '../product/support.ts';
-import { closeLambda, deliverProductEvents, invokeConsumer, outboxEvents } from './stock-support.ts';
+import { closeLambda, invokeConsumer, outboxEvents } from './stock-support.ts';
 
 const tag = runTag().toUpperCase();
 afterAll(async () => {
@@ -9,13 +9,12 @@ afterAll(async () => {
   await closeDb();
 });
 
-/** Creates a product and waits until inventory has its stock row. */
+/** Creates a product and waits until inventory, told through Kafka, has its stock row. */
 async function productWithStock(initialStock?: number): Promise<{ id: string }> {
   const product = await createProduct({
     sku: `STK-${randomUUID().slice(0, 8)}-${tag}`,
     ...(initialStock === undefined ? {} : { initialStock }),
   });
-  await deliverProductEvents(product.id);
   await eventually(async () => (await api('GET', `/inventory/${product.id}`)).status === 200, {
     what: `stock of ${product.id}`,
   });
@@ -106,7 +105,6 @@ describe('stock levels', () => {
   it('stops selling a deleted product: available drops to 0 and its stock can no longer be set', async () => {
     const product = await productWithStock(9);
     expect((await api('DELETE', `/products/${product.id}`, { admin: true })).status).toBe(204);
-    await deliverProductEvents(product.id);
     const stock = await eventually(
       async () => {
         const response = await api('GET', `/inventory/${product.id}`);
@@ -129,16 +127,28 @@ describe('stock levels', () => {
   });
 
   it('keeps a product unorderable when its product.deleted arrives before its product.created', async () => {
-    // The two events travel on different topics, so nothing orders them.
-    const product = await createProduct({ sku: `RACE-${randomUUID().slice(0, 8)}-${tag}`, initialStock: 4 });
-    await api('DELETE', `/products/${product.id}`, { admin: true });
-    const [created] = await outboxEvents(product.id, 'ProductCreated');
-    const [deleted] = await outboxEvents(product.id, 'ProductDeleted');
-    await invokeConsumer(deleted!);
-    await invokeConsumer(created!);
-    const [row] = await database()`select orderable from inventory.stock where product_id = ${product.id}`;
+    // The two events travel on different topics, so nothing orders them. The events are made
+    // here, for a product id Kafka never carried, so the order of delivery is the test's.
+    const productId = randomUUID();
+    const event = (type: string, data: object) => ({
+      topic: 'product.x',
+      key: productId,
+      payload: {
+        eventId: randomUUID(),
+        type,
+        occurredAt: new Date().toISOString(),
+        data: { productId, sku: `LATE-${tag}`, ...data },
+      },
+    });
+    expect(await invokeConsumer(event('ProductDeleted', {}))).toEqual({ batchItemFailures: [] });
+    expect(
+      await invokeConsumer(
+        event('ProductCreated', { name: 'Late', price: 1, currency: 'USD', initialStock: 4 }),
+      ),
+    ).toEqual({ batchItemFailures: [] });
+    const [row] = await database()`select orderable from inventory.stock where product_id = ${productId}`;
     expect(row!.orderable).toBe(false);
-    expect((await api('GET', `/inventory/${product.id}`)).body.available).toBe(0);
+    expect((await api('GET', `/inventory/${productId}`)).body.available).toBe(0);
   });
 
   it('reports a product.created with a negative initial stock as a partial batch failure and creates nothing', async () => {
