@@ -4,10 +4,18 @@
  */
 import postgres, { type Sql, type TransactionSql } from 'postgres';
 import { z } from 'zod';
+import { databaseUrlFromSecret, readSecretFromSecretsManager } from './db-secret.ts';
 import { once, readEnv } from './env.ts';
+// Before the first connection: a dropped connection must not crash the process (see the module).
+import './pg-crash-guard.ts';
+
+// AWS stages pass DATABASE_SECRET_ARN instead of DATABASE_URL: resolve it during the cold start
+// (module initialisation), so db() stays synchronous for every caller. Locally this is a no-op.
+const urlFromSecret = await databaseUrlFromSecret(process.env, readSecretFromSecretsManager);
+if (urlFromSecret) process.env.DATABASE_URL = urlFromSecret;
 
 const DbEnv = z.object({
-  DATABASE_URL: z.string().min(1, 'DATABASE_URL is required (postgres://user:pass@host:5432/db)'),
+  DATABASE_URL: z.string().min(1, 'DATABASE_URL (postgres://user:pass@host:5432/db) or DATABASE_SECRET_ARN is required'),
   DB_POOL_MAX: z.coerce.number().int().positive().default(4),
 });
 

@@ -7,6 +7,7 @@ import { Kafka, Partitioners, logLevel, type Producer, type TopicMessages } from
 import { z } from 'zod';
 import { commaList, readEnv } from '../env.ts';
 import { logger } from '../observability.ts';
+import { kafkaAuthOptions } from './auth.ts';
 
 const KafkaEnv = z.object({
   KAFKA_BROKERS: commaList,
@@ -20,6 +21,7 @@ export function kafkaClient(): Kafka {
   return new Kafka({
     clientId: env.KAFKA_CLIENT_ID,
     brokers: env.KAFKA_BROKERS,
+    ...kafkaAuthOptions(),
     connectionTimeout: 3000,
     requestTimeout: 10_000,
     retry: { retries: 3, initialRetryTime: 200 },

@@ -1,0 +1,19 @@
+/**
+ * The migrations compiled into the `migrate` Lambda function (esbuild's text loader), which has no
+ * repository on disk to read. Add a line here with every new file in infra/db/migrations; a deploy
+ * test fails when the two lists differ.
+ */
+import type { Migration } from './migrate.ts';
+import m0001 from './migrations/0001_platform.sql';
+import m0002 from './migrations/0002_product.sql';
+import m0003 from './migrations/0003_inventory.sql';
+import m0004 from './migrations/0004_orders.sql';
+import m0005 from './migrations/0005_payment.sql';
+
+export const BUNDLED_MIGRATIONS: Migration[] = [
+  { name: '0001_platform.sql', sql: m0001 },
+  { name: '0002_product.sql', sql: m0002 },
+  { name: '0003_inventory.sql', sql: m0003 },
+  { name: '0004_orders.sql', sql: m0004 },
+  { name: '0005_payment.sql', sql: m0005 },
+];
