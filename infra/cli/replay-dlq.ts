@@ -1,0 +1,106 @@
+/**
+ * `npm run dlq:replay -- <topic>… | --all [--dry-run]`: sends the records a Kafka trigger gave up on
+ * (its dead-letter topic `<topic>.dlq`, see infra/esm-error-handling.cjs) back to the source topic,
+ * with their key, value and original headers (the `lambda-esm-*` failure headers are dropped), so
+ * the consumer applies them once its cause is fixed. Consumers are idempotent, so replaying a
+ * record that was in fact applied changes nothing; a record that fails again lands on the DLQ
+ * again. Progress is committed in the consumer group `shopstream-dlq-replay`, so each dead-letter
+ * record is replayed once; the command stops when it has caught up with what the DLQ held at start.
+ *
+ * Environment: KAFKA_BROKERS (default 127.0.0.1:9092), KAFKA_TOPIC_PREFIX (default empty).
+ */
+import { pathToFileURL } from 'node:url';
+import { Kafka, logLevel, type IHeaders } from 'kafkajs';
+import { TOPICS, deadLetterTopic, topicName, type TopicName } from '#layers/topics';
+
+export const REPLAY_GROUP = 'shopstream-dlq-replay';
+
+export interface ReplayOptions {
+  brokers: string[];
+  prefix: string;
+  topics: TopicName[];
+  dryRun?: boolean;
+  log?: (line: string) => void;
+}
+
+/** Replays the dead-letter records of `topics`; returns how many were sent back per source topic. */
+export async function replayDeadLetters({ brokers, prefix, topics, dryRun = false, log = console.log }: ReplayOptions): Promise<Record<string, number>> {
+  const kafka = new Kafka({ clientId: 'shopstream-dlq-replay', brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await Promise.all([admin.connect(), producer.connect()]);
+  const replayed: Record<string, number> = {};
+  try {
+    for (const topic of topics) {
+      const source = topicName(topic, prefix);
+      replayed[source] = await replayOne(kafka, admin, producer, source, deadLetterTopic(source), dryRun);
+      log(`${deadLetterTopic(source)} → ${source}: ${replayed[source]} record(s)${dryRun ? ' (dry run, nothing sent)' : ''}`);
+    }
+  } finally {
+    await Promise.all([admin.disconnect(), producer.disconnect()]);
+  }
+  return replayed;
+}
+
+async function replayOne(kafka: Kafka, admin: ReturnType<Kafka['admin']>, producer: ReturnType<Kafka['producer']>, source: string, dlq: string, dryRun: boolean): Promise<number> {
+  const groupId = `${REPLAY_GROUP}.${dlq}`;
+  const [committed] = await admin.fetchOffsets({ groupId, topics: [dlq] });
+  const ends = await admin.fetchTopicOffsets(dlq);
+  // Where each partition starts (committed, else its low watermark) and the end as of now.
+  const pending = new Map<number, { from: number; end: number }>();
+  for (const p of ends) {
+    const done = Number(committed?.partitions.find((c) => c.partition === p.partition)?.offset ?? -1);
+    const from = done >= 0 ? done : Number(p.low);
+    if (from < Number(p.high)) pending.set(p.partition, { from, end: Number(p.high) });
+  }
+  if (!pending.size) return 0;
+  if (dryRun) return [...pending.values()].reduce((n, p) => n + p.end - p.from, 0);
+
+  let count = 0;
+  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic: dlq, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      consumer
+        .run({
+          autoCommit: false,
+          eachMessage: async ({ partition, message }) => {
+            const range = pending.get(partition);
+            const offset = Number(message.offset);
+            if (!range || offset >= range.end) return;
+            const headers: IHeaders = {};
+            for (const [name, value] of Object.entries(message.headers ?? {})) if (!name.startsWith('lambda-esm-')) headers[name] = value;
+            await producer.send({ topic: source, acks: -1, messages: [{ key: message.key, value: message.value, headers }] });
+            await consumer.commitOffsets([{ topic: dlq, partition, offset: String(offset + 1) }]);
+            count += 1;
+            if (offset + 1 >= range.end) pending.delete(partition);
+            if (!pending.size) resolve();
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return count;
+}
+
+export async function main(args: string[]): Promise<number> {
+  const dryRun = args.includes('--dry-run');
+  const names = args.filter((a) => !a.startsWith('--'));
+  const known = Object.values(TOPICS) as string[];
+  const topics = (args.includes('--all') ? known : names) as TopicName[];
+  const unknown = topics.filter((t) => !known.includes(t));
+  if (!topics.length || unknown.length) {
+    console.error(`usage: npm run dlq:replay -- <topic>… | --all [--dry-run]\n  topics: ${known.join(', ')}${unknown.length ? `\n  unknown: ${unknown.join(', ')}` : ''}`);
+    return 2;
+  }
+  const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean);
+  await replayDeadLetters({ brokers, prefix: process.env.KAFKA_TOPIC_PREFIX ?? '', topics, dryRun });
+  return 0;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.exitCode = await main(process.argv.slice(2));
+}
