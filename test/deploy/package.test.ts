@@ -38,7 +38,14 @@ let packageOutput: string;
 
 /** Runs Serverless with a clean environment: no credentials, no local-stack variables. */
 function serverless(args: string[]): string {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: mkdtempSync(path.join(tmpdir(), 'sls-home-')), SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' };
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: mkdtempSync(path.join(tmpdir(), 'sls-home-')), // no ~/.aws: proves no credentials are needed
+    SLS_TELEMETRY_DISABLED: '1',
+    SLS_NOTIFICATIONS_MODE: 'off',
+    // Not .esbuild: serverless-offline may be serving the e2e tests from there right now.
+    ESBUILD_WORK_FOLDER: `.cache/esbuild-package-${process.pid}`,
+  };
   const run = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/serverless/bin/serverless.js'), ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 180_000 });
   const output = `${run.stdout}${run.stderr}`; // Serverless logs its notices on stderr
   if (run.status !== 0) throw new Error(`sls ${args.slice(0, 3).join(' ')} failed (${run.status ?? run.signal}):\n${output}`);
@@ -58,6 +65,7 @@ beforeAll(() => {
 
 afterAll(() => {
   if (packageDir) rmSync(packageDir, { recursive: true, force: true });
+  rmSync(path.join(ROOT, `.cache/esbuild-package-${process.pid}`), { recursive: true, force: true });
 });
 
 const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
