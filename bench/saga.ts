@@ -1,0 +1,180 @@
+/**
+ * Parts 2 and 3: the end-to-end saga through the HTTP API, serverless-offline and the offline
+ * MSK triggers. Open loop: request i of a step is sent at t0 + i / rate whether or not earlier
+ * ones have answered. Latency is placement → COMPLETED from the order timeline (both timestamps
+ * are Postgres clock_timestamp(), so the client's clock and HTTP queueing before the insert are
+ * left out; the POST's own latency is reported separately).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Sql } from 'postgres';
+import { endProgress, load, percentile, progress, round, say } from './report.ts';
+
+const APPROVED_CARD = '4242424242424242';
+const TERMINAL = ['COMPLETED', 'REJECTED', 'FAILED', 'CANCELLED'];
+
+export interface SagaStep {
+  offered: number;
+  seconds: number;
+  sent: number;
+  accepted: number;
+  httpErrors: number;
+  /** Accepted POSTs per second actually sent (below `offered` if the client itself fell behind). */
+  acceptedPerSecond: number | null;
+  postP50Ms: number | null;
+  postP99Ms: number | null;
+  completed: number;
+  otherTerminal: number;
+  unfinished: number;
+  /** Completed orders ÷ (last COMPLETED − first placement). */
+  completedPerSecond: number | null;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+  drainSeconds: number;
+  load: [number, number, number];
+}
+
+export interface FlashSale {
+  orders: number;
+  stock: number;
+  completed: number;
+  rejected: number;
+  other: number;
+  unfinished: number;
+  settleSeconds: number | null;
+  finalOnHand: number;
+  finalReserved: number;
+  exactlyStockCompleted: boolean;
+  load: [number, number, number];
+}
+
+export async function seedOrderProducts(sql: Sql, count: number): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    insert into product.products (id, sku, name, price, currency)
+    select gen_random_uuid(), 'BENCH-SAGA-' || n || '-' || ${randomUUID().slice(0, 8)}, 'bench saga product ' || n, 1999, 'USD' from generate_series(1, ${count}::int) n
+    returning id`;
+  const ids = rows.map((row) => row.id);
+  await sql`insert into inventory.stock (product_id, on_hand) select unnest(${ids}::uuid[]), 1000000000`;
+  return ids;
+}
+
+async function postOrder(apiUrl: string, productId: string, quantity = 1): Promise<{ id?: string; status: number; ms: number }> {
+  const t0 = performance.now();
+  try {
+    const response = await fetch(`${apiUrl}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ customerId: randomUUID(), items: [{ productId, quantity }], payment: { cardNumber: APPROVED_CARD } }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const body = (await response.json().catch(() => ({}))) as { id?: string };
+    return { ...(response.status === 202 && body.id ? { id: body.id } : {}), status: response.status, ms: performance.now() - t0 };
+  } catch {
+    return { status: 0, ms: performance.now() - t0 };
+  }
+}
+
+/** Waits until every order is terminal (or `timeoutMs`), showing progress; returns the seconds waited. */
+async function drain(sql: Sql, ids: string[], label: string, timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    const [row] = await sql<{ done: number }[]>`select count(*)::int as done from orders.orders where id = any(${ids}::uuid[]) and status = any(${TERMINAL})`;
+    progress(label, row!.done, ids.length, `${row!.done}/${ids.length} settled, ${((performance.now() - started) / 1000).toFixed(0)} s draining`);
+    if (row!.done >= ids.length) break;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  endProgress();
+  return (performance.now() - started) / 1000;
+}
+
+export async function runStep(sql: Sql, apiUrl: string, products: string[], rate: number, seconds: number, drainMs: number): Promise<SagaStep> {
+  const total = Math.round(rate * seconds);
+  const pending: Promise<{ id?: string; status: number; ms: number }>[] = [];
+  const label = `saga ${rate}/s`;
+  const t0 = performance.now();
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
+      while (pending.length < due) pending.push(postOrder(apiUrl, products[Math.floor(Math.random() * products.length)]!));
+      progress(label, pending.length, total, `${pending.length}/${total} sent`);
+      if (pending.length >= total) resolve();
+      else setTimeout(tick, Math.max(1, Math.min(20, 1000 / rate)));
+    };
+    tick();
+  });
+  const sendSeconds = (performance.now() - t0) / 1000;
+  const results = await Promise.all(pending);
+  endProgress();
+  const ids = results.flatMap((r) => (r.id ? [r.id] : []));
+  const postMs = results.filter((r) => r.id).map((r) => r.ms);
+  const drainSeconds = await drain(sql, ids, `${label} drain`, drainMs);
+  const rows = await sql<{ status: string; placed: Date | null; completed: Date | null }[]>`
+    select o.status,
+           (select min(t.at) from orders.timeline t where t.order_id = o.id and t.status = 'PENDING') as placed,
+           (select min(t.at) from orders.timeline t where t.order_id = o.id and t.status = 'COMPLETED') as completed
+    from orders.orders o where o.id = any(${ids}::uuid[])`;
+  const done = rows.filter((r) => r.status === 'COMPLETED' && r.placed && r.completed);
+  const latencies = done.map((r) => r.completed!.getTime() - r.placed!.getTime());
+  const firstPlaced = Math.min(...rows.flatMap((r) => (r.placed ? [r.placed.getTime()] : [])));
+  const lastCompleted = Math.max(...done.map((r) => r.completed!.getTime()));
+  return {
+    offered: rate,
+    seconds,
+    sent: total,
+    accepted: ids.length,
+    httpErrors: results.length - ids.length,
+    acceptedPerSecond: round(ids.length / sendSeconds, 1),
+    postP50Ms: round(percentile(postMs, 50)),
+    postP99Ms: round(percentile(postMs, 99)),
+    completed: done.length,
+    otherTerminal: rows.filter((r) => TERMINAL.includes(r.status) && r.status !== 'COMPLETED').length,
+    unfinished: rows.filter((r) => !TERMINAL.includes(r.status)).length,
+    completedPerSecond: done.length ? round((done.length / (lastCompleted - firstPlaced)) * 1000, 1) : null,
+    p50Ms: round(percentile(latencies, 50)),
+    p95Ms: round(percentile(latencies, 95)),
+    p99Ms: round(percentile(latencies, 99)),
+    maxMs: round(Math.max(...latencies)),
+    drainSeconds: round(drainSeconds, 1)!,
+    load: load(),
+  };
+}
+
+/** 100 concurrent one-unit orders on a product with 20 in stock: exactly 20 may complete. */
+export async function runFlashSale(sql: Sql, apiUrl: string, orders: number, stock: number, drainMs: number): Promise<FlashSale> {
+  const [product] = await sql<{ id: string }[]>`
+    insert into product.products (id, sku, name, price, currency)
+    values (gen_random_uuid(), ${`BENCH-FLASH-${randomUUID().slice(0, 8)}`}, 'flash sale', 4999, 'USD') returning id`;
+  await sql`insert into inventory.stock (product_id, on_hand) values (${product!.id}, ${stock})`;
+  const startedAt = Date.now();
+  const results = await Promise.all(Array.from({ length: orders }, () => postOrder(apiUrl, product!.id)));
+  const ids = results.flatMap((r) => (r.id ? [r.id] : []));
+  if (ids.length < orders) say(`flash sale: ${orders - ids.length} POSTs not accepted`);
+  await drain(sql, ids, 'flash sale', drainMs);
+  const rows = await sql<{ status: string; settled: Date }[]>`
+    select o.status, (select max(t.at) from orders.timeline t where t.order_id = o.id) as settled from orders.orders o where o.id = any(${ids}::uuid[])`;
+  const terminal = rows.filter((r) => TERMINAL.includes(r.status));
+  const settleSeconds = terminal.length === rows.length && rows.length ? (Math.max(...rows.map((r) => r.settled.getTime())) - startedAt) / 1000 : null;
+  // order.completed commits the reservation asynchronously: wait for reserved to drop to 0.
+  let stockRow = { onHand: -1, reserved: -1 };
+  for (let i = 0; i < 50; i++) {
+    const [row] = await sql<{ onHand: number; reserved: number }[]>`select on_hand as "onHand", reserved from inventory.stock where product_id = ${product!.id}`;
+    stockRow = row ?? stockRow;
+    if (stockRow.reserved === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const completed = rows.filter((r) => r.status === 'COMPLETED').length;
+  return {
+    orders,
+    stock,
+    completed,
+    rejected: rows.filter((r) => r.status === 'REJECTED').length,
+    other: terminal.length - completed - rows.filter((r) => r.status === 'REJECTED').length,
+    unfinished: rows.length - terminal.length,
+    settleSeconds: round(settleSeconds ?? Number.NaN, 2),
+    finalOnHand: stockRow.onHand,
+    finalReserved: stockRow.reserved,
+    exactlyStockCompleted: completed === stock,
+    load: load(),
+  };
+}
