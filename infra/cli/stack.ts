@@ -104,8 +104,10 @@ async function startOffline(env: Record<string, string>, options: StackOptions):
   if (logFile) {
     mkdirSync(path.dirname(logFile), { recursive: true });
     const out = createWriteStream(logFile);
-    child.stdout?.pipe(out);
-    child.stderr?.pipe(out);
+    // Two sources share one file: neither may end it, or the other's late output fails the run.
+    child.stdout?.pipe(out, { end: false });
+    child.stderr?.pipe(out, { end: false });
+    child.once('close', () => out.end());
   } else {
     child.stdout?.pipe(process.stdout);
     child.stderr?.pipe(process.stderr);
