@@ -5,9 +5,8 @@
 import postgres, { type Sql, type TransactionSql } from 'postgres';
 import { z } from 'zod';
 import { databaseUrlFromSecret, readSecretFromSecretsManager } from './db-secret.ts';
-import { once, readEnv } from './env.ts';
-// Before the first connection: a dropped connection must not crash the process (see the module).
-import './pg-crash-guard.ts';
+import { readEnv } from './env.ts';
+import { onConnectionLost } from './pg-crash-guard.ts';
 
 // AWS stages pass DATABASE_SECRET_ARN instead of DATABASE_URL: resolve it during the cold start
 // (module initialisation), so db() stays synchronous for every caller. Locally this is a no-op.
@@ -36,9 +35,22 @@ export function createDb(url: string, max = 4): Sql {
   });
 }
 
-export const db = once(() => {
-  const env = readEnv(DbEnv);
-  return createDb(env.DATABASE_URL, env.DB_POOL_MAX);
+let pool: Sql | undefined;
+
+export function db(): Sql {
+  if (!pool) {
+    const env = readEnv(DbEnv);
+    pool = createDb(env.DATABASE_URL, env.DB_POOL_MAX);
+  }
+  return pool;
+}
+
+// A lost connection can leave postgres.js unable to write on it again (pg-crash-guard.ts): drop
+// the pool, the next db() starts a fresh one.
+onConnectionLost(() => {
+  const lost = pool;
+  pool = undefined;
+  lost?.end({ timeout: 0 }).catch(() => {});
 });
 
 /** Postgres error codes the handlers translate into HTTP or retry decisions. */

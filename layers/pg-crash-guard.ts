@@ -1,0 +1,44 @@
+/**
+ * Keeps a dropped PostgreSQL connection from killing the whole Lambda process.
+ *
+ * postgres.js 3.4.9 defers small writes with `setImmediate(nextWrite)`; when the connection closes
+ * before that fires (the server terminated the backend, a failover, a network cut), `nextWrite`
+ * calls `write` on a null socket and throws from the timer, where no caller can catch it
+ * (porsager/postgres#1154, #1208; the upstream guard is not released). The query concerned was
+ * already rejected with CONNECTION_CLOSED and its transaction is rolled back by the server, so the
+ * error carries no information. Likewise a connection-loss error (57P01 "terminating connection due
+ * to administrator command", CONNECTION_CLOSED…) that postgres.js rejects on a promise nobody awaits
+ * any more. This swallows exactly those (logged as warnings) and lets every other uncaught
+ * exception crash as usual.
+ * test/reliability/postgres-loss.test.ts terminates backends mid-saga and found it.
+ */
+import { logger } from './observability.ts';
+
+const GUARD = Symbol.for('shopstream.pgCrashGuard');
+
+/** Errors postgres.js raises when the server or the network drops the connection. */
+const CONNECTION_LOST = new Set(['57P01', '57P02', '57P03', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'ECONNRESET', 'EPIPE']);
+
+function isConnectionLoss(error: unknown): boolean {
+  return error instanceof Error && CONNECTION_LOST.has(String((error as { code?: unknown }).code));
+}
+
+function isDroppedSocketWrite(error: unknown): boolean {
+  // The first frame is postgres.js's nextWrite (bundled or not, with or without source maps).
+  const firstFrame = error instanceof Error ? (error.stack ?? '').split('\n').find((line) => line.trim().startsWith('at ')) : undefined;
+  return error instanceof TypeError && /reading 'write'/.test(error.message) && /^\s*at (?:Immediate\.)?nextWrite \(/.test(firstFrame ?? '');
+}
+
+const registry = globalThis as { [GUARD]?: true };
+if (!registry[GUARD]) {
+  registry[GUARD] = true;
+  process.on('uncaughtException', (error) => {
+    if (isDroppedSocketWrite(error) || isConnectionLoss(error)) {
+      logger.warn('a lost PostgreSQL connection surfaced outside any caller; its query and transaction already failed', { error });
+      return;
+    }
+    // Anything else: crash as Node would without this listener.
+    process.removeAllListeners('uncaughtException');
+    throw error;
+  });
+}
