@@ -9,12 +9,19 @@
  * error carries no information. Likewise a connection-loss error (57P01 "terminating connection due
  * to administrator command", CONNECTION_CLOSED…) that postgres.js rejects on a promise nobody awaits
  * any more. This swallows exactly those (logged as warnings) and lets every other uncaught
- * exception crash as usual.
+ * exception crash as usual. postgres.js may not write on that connection again (the write timer it
+ * left armed is never reset), so db() drops its pool (`onConnectionLost`) and starts a fresh one.
  * test/reliability/postgres-loss.test.ts terminates backends mid-saga and found it.
  */
 import { logger } from './observability.ts';
 
 const GUARD = Symbol.for('shopstream.pgCrashGuard');
+const listeners: (() => void)[] = [];
+
+/** Called when a lost connection surfaced here: the pool may hold a connection that can no longer write. */
+export function onConnectionLost(listener: () => void): void {
+  listeners.push(listener);
+}
 
 /** Errors postgres.js raises when the server or the network drops the connection. */
 const CONNECTION_LOST = new Set(['57P01', '57P02', '57P03', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'ECONNRESET', 'EPIPE']);
@@ -34,7 +41,8 @@ if (!registry[GUARD]) {
   registry[GUARD] = true;
   process.on('uncaughtException', (error) => {
     if (isDroppedSocketWrite(error) || isConnectionLoss(error)) {
-      logger.warn('a lost PostgreSQL connection surfaced outside any caller; its query and transaction already failed', { error });
+      logger.warn('a lost PostgreSQL connection surfaced outside any caller; its query and transaction already failed; new pool', { error });
+      for (const listener of listeners) listener();
       return;
     }
     // Anything else: crash as Node would without this listener.
