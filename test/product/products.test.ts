@@ -208,6 +208,13 @@ describe('products', () => {
   });
 
   it('lets exactly one of ten concurrent creates with the same sku win; the rest get 409', async () => {
+    // Warm ten instances first (an empty body is refused before any I/O): the race is about
+    // the database, and ten simultaneous cold starts on a busy 2-core machine can exceed the
+    // function's timeout.
+    const warmUps = await Promise.all(
+      Array.from({ length: 10 }, () => api('POST', '/products', { admin: true, body: {} })),
+    );
+    expect(warmUps.map((r) => r.status)).toEqual(Array(10).fill(400));
     const responses = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
         api('POST', '/products', {
