@@ -91,12 +91,12 @@ try {
       for (const rate of RATES) {
         const step = await runStep(sql, stack.env.API_URL!, products, rate, SECONDS, DRAIN_MS);
         saga.push(step);
-        say(`saga ${rate}/s offered: ${step.completed}/${step.accepted} completed, ${step.completedPerSecond} completed/s, p50 ${step.p50Ms} p95 ${step.p95Ms} p99 ${step.p99Ms} ms, POST p99 ${step.postP99Ms} ms, ${step.httpErrors} HTTP errors, ${step.unfinished} unfinished after ${step.drainSeconds} s drain (load ${step.load.join(' ')})`);
+        say(`saga ${rate}/s offered: ${step.completed}/${step.accepted} completed, ${step.completedPerSecond} completed/s, p50 ${step.p50Ms} p95 ${step.p95Ms} p99 ${step.p99Ms} ms, POST p99 ${step.postP99Ms} ms, ${step.httpErrors} HTTP errors ${JSON.stringify(step.httpStatuses)}, serverless-offline CPU ${step.offlineCpuMsPerOrder} ms/order, machine busy ${step.machineBusyPercent}%, ${step.unfinished} unfinished after ${step.drainSeconds} s drain (load ${step.load.join(' ')})`);
       }
     }
     if (PARTS.has('flash')) {
       flash = await runFlashSale(sql, stack.env.API_URL!, 100, 20, DRAIN_MS);
-      say(`flash sale: ${flash.completed} completed, ${flash.rejected} rejected, ${flash.unfinished} unfinished of ${flash.orders} on stock ${flash.stock}; all settled in ${flash.settleSeconds} s; stock on hand ${flash.finalOnHand}, reserved ${flash.finalReserved} (load ${flash.load.join(' ')})`);
+      say(`flash sale: HTTP errors ${JSON.stringify(flash.httpStatuses)}; ${flash.completed} completed, ${flash.rejected} rejected, ${flash.unfinished} unfinished of ${flash.orders} on stock ${flash.stock}; all settled in ${flash.settleSeconds} s; stock on hand ${flash.finalOnHand}, reserved ${flash.finalReserved} (load ${flash.load.join(' ')})`);
     }
   } finally {
     await sql.end();

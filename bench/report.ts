@@ -2,7 +2,7 @@
  * The benchmark's output helpers: a progress bar on stderr, percentiles, the load average, and the
  * PNG chart (Chart.js drawn on a skia canvas from @napi-rs/canvas).
  */
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { createCanvas } from '@napi-rs/canvas';
 import { Chart, registerables, type Plugin } from 'chart.js';
@@ -107,3 +107,42 @@ export function writeChart(file: string, points: readonly ChartPoint[], subtitle
   writeFileSync(file, canvas.toBuffer('image/png'));
   chart.destroy();
 }
+
+/** CPU counters from /proc (Linux): the whole machine's busy and total jiffies, and one process tree's CPU. */
+export function machineCpu(): { busy: number; total: number } {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+    const total = fields.reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return { busy: 0, total: 0 };
+  }
+}
+
+/** CPU milliseconds used so far by the descendants of `ancestor` whose command line contains `pattern` (threads included). */
+export function descendantCpuMs(ancestor: number, pattern: string): number {
+  const procs: { pid: number; ppid: number; ticks: number; cmd: string }[] = [];
+  try {
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        procs.push({ pid: Number(pid), ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]), cmd: readFileSync(`/proc/${pid}/cmdline`, 'utf8') });
+      } catch {
+        // the process ended while we read it
+      }
+    }
+  } catch {
+    return Number.NaN;
+  }
+  const family = new Set([ancestor]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of procs) if (family.has(p.ppid) && !family.has(p.pid)) (family.add(p.pid), (grew = true));
+  }
+  return procs.filter((p) => family.has(p.pid) && p.cmd.includes(pattern)).reduce((sum, p) => sum + p.ticks, 0) * 10; // USER_HZ = 100
+}
+
+/** Busy share of all cores between two machineCpu() readings, in percent. */
+export const busyPercent = (a: { busy: number; total: number }, b: { busy: number; total: number }) => (b.total > a.total ? round(((b.busy - a.busy) / (b.total - a.total)) * 100) : null);

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
-import { endProgress, load, percentile, progress, round, say } from './report.ts';
+import { busyPercent, descendantCpuMs, endProgress, load, machineCpu, percentile, progress, round, say } from './report.ts';
 
 const APPROVED_CARD = '4242424242424242';
 const TERMINAL = ['COMPLETED', 'REJECTED', 'FAILED', 'CANCELLED'];
@@ -18,6 +18,8 @@ export interface SagaStep {
   sent: number;
   accepted: number;
   httpErrors: number;
+  /** Count of each HTTP status other than 202 (0: no answer within 30 s). */
+  httpStatuses: Record<string, number>;
   /** Accepted POSTs per second actually sent (below `offered` if the client itself fell behind). */
   acceptedPerSecond: number | null;
   postP50Ms: number | null;
@@ -32,8 +34,20 @@ export interface SagaStep {
   p99Ms: number | null;
   maxMs: number | null;
   drainSeconds: number;
+  /** CPU of the serverless-offline process (HTTP, the MSK plugin and every Lambda worker thread) per accepted order. */
+  offlineCpuMsPerOrder: number | null;
+  /** Busy share of all the machine's cores during the step, other engineers' work included. */
+  machineBusyPercent: number | null;
   load: [number, number, number];
 }
+
+const statusCounts = (results: { id?: string; status: number }[]) => {
+  const counts: Record<string, number> = {};
+  for (const r of results) if (!r.id) counts[r.status] = (counts[r.status] ?? 0) + 1;
+  return counts;
+};
+
+const offlineCpu = () => descendantCpuMs(process.pid, 'serverless.js');
 
 export interface FlashSale {
   orders: number;
@@ -42,6 +56,7 @@ export interface FlashSale {
   rejected: number;
   other: number;
   unfinished: number;
+  httpStatuses: Record<string, number>;
   settleSeconds: number | null;
   finalOnHand: number;
   finalReserved: number;
@@ -92,6 +107,8 @@ export async function runStep(sql: Sql, apiUrl: string, products: string[], rate
   const total = Math.round(rate * seconds);
   const pending: Promise<{ id?: string; status: number; ms: number }>[] = [];
   const label = `saga ${rate}/s`;
+  const cpu0 = offlineCpu();
+  const machine0 = machineCpu();
   const t0 = performance.now();
   await new Promise<void>((resolve) => {
     const tick = () => {
@@ -109,6 +126,8 @@ export async function runStep(sql: Sql, apiUrl: string, products: string[], rate
   const ids = results.flatMap((r) => (r.id ? [r.id] : []));
   const postMs = results.filter((r) => r.id).map((r) => r.ms);
   const drainSeconds = await drain(sql, ids, `${label} drain`, drainMs);
+  const cpu1 = offlineCpu();
+  const machine1 = machineCpu();
   const rows = await sql<{ status: string; placed: Date | null; completed: Date | null }[]>`
     select o.status,
            (select min(t.at) from orders.timeline t where t.order_id = o.id and t.status = 'PENDING') as placed,
@@ -116,26 +135,31 @@ export async function runStep(sql: Sql, apiUrl: string, products: string[], rate
     from orders.orders o where o.id = any(${ids}::uuid[])`;
   const done = rows.filter((r) => r.status === 'COMPLETED' && r.placed && r.completed);
   const latencies = done.map((r) => r.completed!.getTime() - r.placed!.getTime());
-  const firstPlaced = Math.min(...rows.flatMap((r) => (r.placed ? [r.placed.getTime()] : [])));
-  const lastCompleted = Math.max(...done.map((r) => r.completed!.getTime()));
+  const completions = done.map((r) => r.completed!.getTime());
+  const firstCompleted = Math.min(...completions);
+  const lastCompleted = Math.max(...completions);
   return {
     offered: rate,
     seconds,
     sent: total,
     accepted: ids.length,
     httpErrors: results.length - ids.length,
+    httpStatuses: statusCounts(results),
     acceptedPerSecond: round(ids.length / sendSeconds, 1),
     postP50Ms: round(percentile(postMs, 50)),
     postP99Ms: round(percentile(postMs, 99)),
     completed: done.length,
     otherTerminal: rows.filter((r) => TERMINAL.includes(r.status) && r.status !== 'COMPLETED').length,
     unfinished: rows.filter((r) => !TERMINAL.includes(r.status)).length,
-    completedPerSecond: done.length ? round((done.length / (lastCompleted - firstPlaced)) * 1000, 1) : null,
+    // The rate completions came out at: the offered rate while the saga keeps up, its capacity once it does not.
+    completedPerSecond: done.length > 1 && lastCompleted > firstCompleted ? round(((done.length - 1) / (lastCompleted - firstCompleted)) * 1000, 1) : null,
     p50Ms: round(percentile(latencies, 50)),
     p95Ms: round(percentile(latencies, 95)),
     p99Ms: round(percentile(latencies, 99)),
     maxMs: round(Math.max(...latencies)),
     drainSeconds: round(drainSeconds, 1)!,
+    offlineCpuMsPerOrder: ids.length ? round((cpu1 - cpu0) / ids.length, 1) : null,
+    machineBusyPercent: busyPercent(machine0, machine1),
     load: load(),
   };
 }
@@ -171,6 +195,7 @@ export async function runFlashSale(sql: Sql, apiUrl: string, orders: number, sto
     rejected: rows.filter((r) => r.status === 'REJECTED').length,
     other: terminal.length - completed - rows.filter((r) => r.status === 'REJECTED').length,
     unfinished: rows.length - terminal.length,
+    httpStatuses: statusCounts(results),
     settleSeconds: round(settleSeconds ?? Number.NaN, 2),
     finalOnHand: stockRow.onHand,
     finalReserved: stockRow.reserved,
