@@ -21,8 +21,8 @@ const PaymentEnv = z.object({
   PAYMENT_FAILURE_RATE: rate,
   PAYMENT_TIMEOUT_RATE: rate,
   PAYMENT_SEED: z.string().default('shopstream'),
-  /** How long a slow charge takes to settle; longer than the caller's Invoke timeout. */
-  PAYMENT_SLOW_CHARGE_MS: z.coerce.number().int().min(0).default(3000),
+  /** How long a slow charge takes to settle: well past the caller's Invoke timeout (2 s). */
+  PAYMENT_SLOW_CHARGE_MS: z.coerce.number().int().min(0).default(5000),
 });
 const env = once(() => readEnv(PaymentEnv));
 

@@ -1,44 +1,45 @@
 /** Cancelling while a payment retry is pending: the retry does nothing and the stock goes back. */
-import { randomUUID } from 'node:crypto';
 import { api, eventually } from '../support/api.ts';
 import { closeTestDb, createProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
-import { payments, place, timeline } from './saga-helpers.ts';
+import { holdBackNextPaymentStep, payments, place, timeline } from './saga-helpers.ts';
 
 afterEach(expectInvariants);
 afterAll(closeTestDb);
 
 it('a cancel between two payment attempts wins: no further attempt, stock released', async () => {
-  // Warm the cancel function first: a cold start must not eat the window between two attempts.
-  await api('POST', `/orders/${randomUUID()}/cancel`);
   const product = await createProduct({ onHand: 4 });
   const placed = await place([{ productId: product, quantity: 3 }], '4000000000009995');
-  // The wait before the sixth attempt is the longest (backoff doubles): cancel inside it.
-  await eventually(async () => (await timeline(placed.id)).some((entry) => entry.detail.includes('attempt 6 scheduled')), { timeoutMs: 30_000, intervalMs: 50, what: 'attempt 6 scheduled' });
+  // A failed attempt's retry waits in the outbox; hold it back a few seconds longer than its
+  // backoff, so the cancel lands while the retry is pending even on a busy host.
+  const pending = await holdBackNextPaymentStep(placed.id, 'charge', 5000);
+  const attemptsBefore = pending.attempt - 1;
+  expect(attemptsBefore).toBeGreaterThanOrEqual(1);
   const cancelled = await api('POST', `/orders/${placed.id}/cancel`);
   expect(cancelled.status).toBe(200);
-  expect(cancelled.body).toMatchObject({ status: 'CANCELLED', paymentAttempts: 5 });
+  expect(cancelled.body).toMatchObject({ status: 'CANCELLED', paymentAttempts: attemptsBefore });
   await stockSettlesAt(product, { onHand: 4, reserved: 0 });
 
   // The scheduled attempt is still delivered; processPayment sees the order cancelled and skips it.
   const [scheduled] = await testDb()<{ eventId: string }[]>`
     select payload->>'eventId' as event_id from platform.outbox
-    where key = ${placed.id} and payload->>'type' = 'payment.requested' and (payload->'data'->>'attempt')::int = 6`;
+    where key = ${placed.id} and payload->>'type' = 'payment.requested' and (payload->'data'->>'attempt')::int = ${pending.attempt}`;
   await eventually(async () => (await testDb()`select 1 from platform.processed_records where consumer = 'order.processPayment' and record_key = ${scheduled!.eventId}`).length > 0, {
-    timeoutMs: 15_000,
+    timeoutMs: 30_000,
     what: 'the scheduled attempt consumed',
   });
-  expect(await payments(placed.id)).toHaveLength(5);
+  expect(await payments(placed.id)).toHaveLength(attemptsBefore);
   const order = (await api('GET', `/orders/${placed.id}`)).body;
-  expect(order).toMatchObject({ status: 'CANCELLED', paymentAttempts: 5 });
+  expect(order).toMatchObject({ status: 'CANCELLED', paymentAttempts: attemptsBefore });
   expect((await timeline(placed.id)).at(-1)).toMatchObject({ status: 'CANCELLED' });
 });
 
 it('a cancel while a timed-out charge is still settling voids it: the customer is not charged', async () => {
   const product = await createProduct({ onHand: 4 });
   const placed = await place([{ productId: product, quantity: 2 }], '4000000000000408');
-  // The charge call has timed out and the saga is waiting to inquire again.
-  await eventually(async () => (await timeline(placed.id)).some((entry) => entry.detail.includes('timed out')), { timeoutMs: 20_000, intervalMs: 50, what: 'charge timed out' });
+  // The charge call has timed out and the saga waits to inquire again: keep it waiting while we cancel.
+  await holdBackNextPaymentStep(placed.id, 'inquire', 3000);
+  expect((await timeline(placed.id)).some((entry) => entry.detail.includes('timed out'))).toBe(true);
   const cancelled = await api('POST', `/orders/${placed.id}/cancel`);
   expect(cancelled.status).toBe(200);
   expect(cancelled.body).toMatchObject({ status: 'CANCELLED', paymentAttempts: 1 });

@@ -1,6 +1,7 @@
 /** Helpers of the saga tests: place an order and wait for it to settle. */
 import { randomUUID } from 'node:crypto';
 import { api, eventually } from '../support/api.ts';
+import { testDb } from '../support/fixtures.ts';
 
 export const TERMINAL = ['COMPLETED', 'REJECTED', 'FAILED', 'CANCELLED'];
 
@@ -10,7 +11,7 @@ export async function place(items: { productId: string; quantity: number }[], ca
   return response.body as { id: string; status: string; total: number; items: { productId: string; quantity: number; unitPrice: number }[] };
 }
 
-export async function settled(orderId: string, timeoutMs = 30_000) {
+export async function settled(orderId: string, timeoutMs = 60_000) {
   return eventually(
     async () => {
       const response = await api('GET', `/orders/${orderId}`);
@@ -50,5 +51,24 @@ export async function customerOrdersSettled(customerId: string, count: number, t
       return items.length === count && items.every((order) => TERMINAL.includes(order.status)) ? items : undefined;
     },
     { timeoutMs, intervalMs: 500, what: `${count} orders of ${customerId} terminal` },
+  );
+}
+
+/**
+ * Waits for the order's next delayed payment step of the given kind (a retry `charge` or an
+ * `inquire`, still unpublished in the outbox) and pushes its due time `holdMs` further, so a test
+ * can act "while a retry is pending" on a busy host without racing the backoff. Returns its data.
+ */
+export async function holdBackNextPaymentStep(orderId: string, action: 'charge' | 'inquire', holdMs: number) {
+  return eventually(
+    async () => {
+      const [row] = await testDb()<{ data: { attempt: number; action: string } }[]>`
+        update platform.outbox set available_at = available_at + ${`${holdMs} milliseconds`}::interval
+        where key = ${orderId} and published_at is null and available_at > now()
+          and payload->>'type' = 'payment.requested' and payload->'data'->>'action' = ${action}
+        returning payload->'data' as data`;
+      return row?.data;
+    },
+    { timeoutMs: 60_000, intervalMs: 20, what: `a pending ${action} step of ${orderId}` },
   );
 }
