@@ -10,7 +10,9 @@
  *
  * Env: BENCH_RATES (25,50,100,200,400), BENCH_SECONDS (15 per rate), BENCH_DRAIN_SECONDS (60),
  * BENCH_CLIENTS (8, reservation workers = pgbench clients), BENCH_RESERVE_SECONDS (10),
- * BENCH_PRODUCTS (10000, reservation uniform case), BENCH_PARTS (reserve,saga,flash).
+ * BENCH_PRODUCTS (10000, reservation uniform case), BENCH_PARTS (reserve,saga,flash),
+ * BENCH_THREADS (2: pgbench -j and app driver processes), BENCH_MAX_INFLIGHT (200 unanswered POSTs),
+ * BENCH_ALL_RATES=1 (keep climbing after a rate saturates the saga).
  * Writes bench/results/bench.json, bench/results/bench.png and bench/results/offline.log.
  * Last line: `orders/s <n> p99_ms <n> reserve_vs_pgbench <x>`.
  */
@@ -39,6 +41,9 @@ const DRAIN_MS = Number(process.env.BENCH_DRAIN_SECONDS ?? 60) * 1000;
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 8);
 const RESERVE_SECONDS = Number(process.env.BENCH_RESERVE_SECONDS ?? 10);
 const PRODUCTS = Number(process.env.BENCH_PRODUCTS ?? 10_000);
+const MAX_IN_FLIGHT = Number(process.env.BENCH_MAX_INFLIGHT ?? 200);
+// Stop the ladder once a rate saturates the saga (higher rates would only pile up a backlog); BENCH_ALL_RATES=1 runs them anyway.
+const ALL_RATES = process.env.BENCH_ALL_RATES === '1';
 const PARTS = new Set(list(process.env.BENCH_PARTS, 'reserve,saga,flash'));
 const RESULTS = path.join(ROOT, 'bench', 'results');
 mkdirSync(RESULTS, { recursive: true });
@@ -55,6 +60,7 @@ process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
 
 const reserve: ReserveRun[] = [];
 const saga: SagaStep[] = [];
+const skippedRates: number[] = [];
 let flash: FlashSale | undefined;
 try {
   if (PARTS.has('reserve')) {
@@ -89,11 +95,17 @@ try {
       say('warming up the saga (20 orders)');
       await runStep(sql, stack.env.API_URL!, products, 10, 2, DRAIN_MS);
       for (const rate of RATES) {
-        const step = await runStep(sql, stack.env.API_URL!, products, rate, SECONDS, DRAIN_MS);
+        const saturated = saga.at(-1);
+        if (!ALL_RATES && saturated && (saturated.unfinished > 0 || saturated.httpErrors > 0.05 * saturated.sent || (saturated.completedPerSecond ?? 0) < 0.8 * saturated.offered)) {
+          skippedRates.push(rate);
+          continue;
+        }
+        const step = await runStep(sql, stack.env.API_URL!, products, rate, SECONDS, DRAIN_MS, MAX_IN_FLIGHT);
         saga.push(step);
-        say(`saga ${rate}/s offered: ${step.completed}/${step.accepted} completed, ${step.completedPerSecond} completed/s, p50 ${step.p50Ms} p95 ${step.p95Ms} p99 ${step.p99Ms} ms, POST p99 ${step.postP99Ms} ms, ${step.httpErrors} HTTP errors ${JSON.stringify(step.httpStatuses)}, serverless-offline CPU ${step.offlineCpuMsPerOrder} ms/order, machine busy ${step.machineBusyPercent}%, ${step.unfinished} unfinished after ${step.drainSeconds} s drain (load ${step.load.join(' ')})`);
+        say(`saga ${rate}/s offered: ${step.completed}/${step.accepted} completed, ${step.completedPerSecond} completed/s, p50 ${step.p50Ms} p95 ${step.p95Ms} p99 ${step.p99Ms} ms, POST p99 ${step.postP99Ms} ms, →RESERVED p50 ${step.toReservedP50Ms} ms, RESERVED→COMPLETED p50 ${step.reservedToCompletedP50Ms} ms, ${step.httpErrors} HTTP errors ${JSON.stringify(step.httpStatuses)}, serverless-offline CPU ${step.offlineCpuMsPerOrder} ms/order, machine busy ${step.machineBusyPercent}%, ${step.unfinished} unfinished after ${step.drainSeconds} s drain (load ${step.load.join(' ')})`);
       }
     }
+    if (skippedRates.length) say(`saga saturated at ${saga.at(-1)?.offered}/s offered; skipped ${skippedRates.join(', ')}/s (BENCH_ALL_RATES=1 runs them anyway)`);
     if (PARTS.has('flash')) {
       flash = await runFlashSale(sql, stack.env.API_URL!, 100, 20, DRAIN_MS);
       say(`flash sale: HTTP errors ${JSON.stringify(flash.httpStatuses)}; ${flash.completed} completed, ${flash.rejected} rejected, ${flash.unfinished} unfinished of ${flash.orders} on stock ${flash.stock}; all settled in ${flash.settleSeconds} s; stock on hand ${flash.finalOnHand}, reserved ${flash.finalReserved} (load ${flash.load.join(' ')})`);
@@ -125,7 +137,8 @@ const figures = {
   startedAt: new Date(started).toISOString(),
   durationSeconds: round((Date.now() - started) / 1000, 1),
   machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), loadAtStart, loadAtEnd: load() },
-  settings: { rates: RATES, secondsPerRate: SECONDS, drainSeconds: DRAIN_MS / 1000, reserveClients: CLIENTS, reserveSeconds: RESERVE_SECONDS, reserveProducts: PRODUCTS },
+  skippedRates,
+  settings: { maxInFlight: MAX_IN_FLIGHT, rates: RATES, secondsPerRate: SECONDS, drainSeconds: DRAIN_MS / 1000, reserveClients: CLIENTS, reserveSeconds: RESERVE_SECONDS, reserveProducts: PRODUCTS },
   summary,
   reserve,
   saga,
@@ -150,6 +163,7 @@ if (saga.length) {
   lines.push('end-to-end saga (placement → COMPLETED)', '  offered/s  accepted/s  completed/s    p50 ms    p95 ms    p99 ms  unfinished  load(1m)');
   for (const s of saga) lines.push(`  ${cell(s.offered).padStart(9)}  ${cell(s.acceptedPerSecond).padStart(10)}  ${cell(s.completedPerSecond).padStart(11)}  ${cell(s.p50Ms).padStart(8)}  ${cell(s.p95Ms).padStart(8)}  ${cell(s.p99Ms).padStart(8)}  ${cell(s.unfinished).padStart(10)}  ${cell(s.load[0]).padStart(8)}`);
 }
+if (skippedRates.length) lines.push(`  skipped (saturated at ${saga.at(-1)?.offered}/s): ${skippedRates.join(', ')}/s`);
 if (flash) lines.push(`flash sale: ${flash.completed}/${flash.orders} completed on stock ${flash.stock} (${flash.exactlyStockCompleted ? 'exactly the stock' : 'NOT the stock'}), settled in ${flash.settleSeconds} s, final on hand ${flash.finalOnHand} reserved ${flash.finalReserved}`);
 lines.push(`figures: ${path.relative(ROOT, path.join(RESULTS, 'bench.json'))}${saga.length ? `, chart: ${path.relative(ROOT, path.join(RESULTS, 'bench.png'))}` : ''}; load average at end ${figures.machine.loadAtEnd.join(' ')}`);
 console.log(lines.join('\n'));

@@ -139,7 +139,12 @@ export function descendantCpuMs(ancestor: number, pattern: string): number {
   const family = new Set([ancestor]);
   for (let grew = true; grew; ) {
     grew = false;
-    for (const p of procs) if (family.has(p.ppid) && !family.has(p.pid)) (family.add(p.pid), (grew = true));
+    for (const p of procs) {
+      if (family.has(p.ppid) && !family.has(p.pid)) {
+        family.add(p.pid);
+        grew = true;
+      }
+    }
   }
   return procs.filter((p) => family.has(p.pid) && p.cmd.includes(pattern)).reduce((sum, p) => sum + p.ticks, 0) * 10; // USER_HZ = 100
 }

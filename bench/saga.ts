@@ -18,7 +18,7 @@ export interface SagaStep {
   sent: number;
   accepted: number;
   httpErrors: number;
-  /** Count of each HTTP status other than 202 (0: no answer within 30 s). */
+  /** Count of each HTTP status other than 202 (0: no answer within 30 s; -1: shed by the in-flight cap, never sent). */
   httpStatuses: Record<string, number>;
   /** Accepted POSTs per second actually sent (below `offered` if the client itself fell behind). */
   acceptedPerSecond: number | null;
@@ -33,6 +33,11 @@ export interface SagaStep {
   p95Ms: number | null;
   p99Ms: number | null;
   maxMs: number | null;
+  /** Where the time goes (p50 / p99): placement → RESERVED (order.placed, reserveStock, stock.reserved, onStockReserved) and RESERVED → COMPLETED (payment.requested, processPayment, the charge Invoke). */
+  toReservedP50Ms: number | null;
+  toReservedP99Ms: number | null;
+  reservedToCompletedP50Ms: number | null;
+  reservedToCompletedP99Ms: number | null;
   drainSeconds: number;
   /** CPU of the serverless-offline process (HTTP, the MSK plugin and every Lambda worker thread) per accepted order. */
   offlineCpuMsPerOrder: number | null;
@@ -103,8 +108,9 @@ async function drain(sql: Sql, ids: string[], label: string, timeoutMs: number):
   return (performance.now() - started) / 1000;
 }
 
-export async function runStep(sql: Sql, apiUrl: string, products: string[], rate: number, seconds: number, drainMs: number): Promise<SagaStep> {
+export async function runStep(sql: Sql, apiUrl: string, products: string[], rate: number, seconds: number, drainMs: number, maxInFlight = 200): Promise<SagaStep> {
   const total = Math.round(rate * seconds);
+  let inFlight = 0;
   const pending: Promise<{ id?: string; status: number; ms: number }>[] = [];
   const label = `saga ${rate}/s`;
   const cpu0 = offlineCpu();
@@ -113,7 +119,18 @@ export async function runStep(sql: Sql, apiUrl: string, products: string[], rate
   await new Promise<void>((resolve) => {
     const tick = () => {
       const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
-      while (pending.length < due) pending.push(postOrder(apiUrl, products[Math.floor(Math.random() * products.length)]!));
+      while (pending.length < due) {
+        // Open loop, but never more than maxInFlight unanswered POSTs: serverless-offline starts a
+        // worker thread (a cold Lambda with its own Postgres pool) per concurrent request, and an
+        // unbounded pile-up would exhaust the machine's memory and Postgres connections. A request
+        // over the cap is counted as shed (status -1), not sent.
+        if (inFlight >= maxInFlight) {
+          pending.push(Promise.resolve({ status: -1, ms: 0 }));
+          continue;
+        }
+        inFlight++;
+        pending.push(postOrder(apiUrl, products[Math.floor(Math.random() * products.length)]!).finally(() => inFlight--));
+      }
       progress(label, pending.length, total, `${pending.length}/${total} sent`);
       if (pending.length >= total) resolve();
       else setTimeout(tick, Math.max(1, Math.min(20, 1000 / rate)));
@@ -128,13 +145,16 @@ export async function runStep(sql: Sql, apiUrl: string, products: string[], rate
   const drainSeconds = await drain(sql, ids, `${label} drain`, drainMs);
   const cpu1 = offlineCpu();
   const machine1 = machineCpu();
-  const rows = await sql<{ status: string; placed: Date | null; completed: Date | null }[]>`
+  const rows = await sql<{ status: string; placed: Date | null; reserved: Date | null; completed: Date | null }[]>`
     select o.status,
            (select min(t.at) from orders.timeline t where t.order_id = o.id and t.status = 'PENDING') as placed,
+           (select min(t.at) from orders.timeline t where t.order_id = o.id and t.status = 'RESERVED') as reserved,
            (select min(t.at) from orders.timeline t where t.order_id = o.id and t.status = 'COMPLETED') as completed
     from orders.orders o where o.id = any(${ids}::uuid[])`;
   const done = rows.filter((r) => r.status === 'COMPLETED' && r.placed && r.completed);
   const latencies = done.map((r) => r.completed!.getTime() - r.placed!.getTime());
+  const toReserved = done.flatMap((r) => (r.reserved ? [r.reserved.getTime() - r.placed!.getTime()] : []));
+  const toCompleted = done.flatMap((r) => (r.reserved ? [r.completed!.getTime() - r.reserved.getTime()] : []));
   const completions = done.map((r) => r.completed!.getTime());
   const firstCompleted = Math.min(...completions);
   const lastCompleted = Math.max(...completions);
@@ -157,6 +177,10 @@ export async function runStep(sql: Sql, apiUrl: string, products: string[], rate
     p95Ms: round(percentile(latencies, 95)),
     p99Ms: round(percentile(latencies, 99)),
     maxMs: round(Math.max(...latencies)),
+    toReservedP50Ms: round(percentile(toReserved, 50)),
+    toReservedP99Ms: round(percentile(toReserved, 99)),
+    reservedToCompletedP50Ms: round(percentile(toCompleted, 50)),
+    reservedToCompletedP99Ms: round(percentile(toCompleted, 99)),
     drainSeconds: round(drainSeconds, 1)!,
     offlineCpuMsPerOrder: ids.length ? round((cpu1 - cpu0) / ids.length, 1) : null,
     machineBusyPercent: busyPercent(machine0, machine1),
