@@ -125,15 +125,20 @@ async function startOffline(env: Record<string, string>, options: StackOptions):
     await stop();
     throw error;
   }
-  await kickRelay(env.LAMBDA_ENDPOINT!);
+  kickRelay(env.LAMBDA_ENDPOINT!);
   return stop;
 }
 
 /**
  * serverless-offline fires `schedule` events on the next whole minute; start the relay now so
- * delayed re-enqueues are published from the first second.
+ * delayed re-enqueues are published from the first second. A RequestResponse call we do not
+ * await, rather than an `Event` invoke: serverless-offline 13 leaves an asynchronous invocation's
+ * failure (a timeout under load) unhandled, and that unhandled rejection kills the gateway.
  */
-async function kickRelay(endpoint: string): Promise<void> {
-  const lambda = new LambdaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  await lambda.send(new InvokeCommand({ FunctionName: 'shopstream-local-outboxRelay', InvocationType: 'Event' }));
+function kickRelay(endpoint: string): void {
+  const lambda = new LambdaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+  lambda
+    .send(new InvokeCommand({ FunctionName: 'shopstream-local-outboxRelay', InvocationType: 'RequestResponse' }))
+    .catch(() => {}) // the schedule starts it again within a minute
+    .finally(() => lambda.destroy());
 }
