@@ -45,6 +45,10 @@ export function toAppError(error: unknown): AppError | undefined {
     return new ValidationError('The request does not match the schema.', { errors: fieldErrors(error), cause: error });
   }
   const code = (error as { code?: unknown } | null)?.code;
+  // Text PostgreSQL cannot store (U+0000 in a string): the statement failed, so nothing was written.
+  if (code === '22021' || code === '22P05') {
+    return new ValidationError('The request contains a character that cannot be stored (U+0000).', { cause: error });
+  }
   if (typeof code === 'string' && CONNECTION_ERRORS.has(code)) {
     return new DependencyError('A backing service is unavailable; retry shortly.', { cause: error });
   }
