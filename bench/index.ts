@@ -8,7 +8,7 @@
  * 2. end-to-end saga: open-loop POST /orders at several offered rates (bench/saga.ts);
  * 3. flash sale: 100 concurrent orders on stock 20.
  *
- * Env: BENCH_RATES (25,50,100,200,400), BENCH_SECONDS (15 per rate), BENCH_DRAIN_SECONDS (60),
+ * Env: BENCH_RATES (10,25,50,100,200,400), BENCH_SECONDS (15 per rate), BENCH_DRAIN_SECONDS (60),
  * BENCH_CLIENTS (8, reservation workers = pgbench clients), BENCH_RESERVE_SECONDS (10),
  * BENCH_PRODUCTS (10000, reservation uniform case), BENCH_PARTS (reserve,saga,flash),
  * BENCH_THREADS (2: pgbench -j and app driver processes), BENCH_MAX_INFLIGHT (200 unanswered POSTs),
@@ -35,7 +35,7 @@ type SagaStep = import('./saga.ts').SagaStep;
 type FlashSale = import('./saga.ts').FlashSale;
 
 const list = (value: string | undefined, fallback: string) => (value ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
-const RATES = list(process.env.BENCH_RATES, '25,50,100,200,400').map(Number);
+const RATES = list(process.env.BENCH_RATES, '10,25,50,100,200,400').map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const DRAIN_MS = Number(process.env.BENCH_DRAIN_SECONDS ?? 60) * 1000;
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 8);
@@ -108,7 +108,7 @@ try {
     if (skippedRates.length) say(`saga saturated at ${saga.at(-1)?.offered}/s offered; skipped ${skippedRates.join(', ')}/s (BENCH_ALL_RATES=1 runs them anyway)`);
     if (PARTS.has('flash')) {
       flash = await runFlashSale(sql, stack.env.API_URL!, 100, 20, DRAIN_MS);
-      say(`flash sale: HTTP errors ${JSON.stringify(flash.httpStatuses)}; ${flash.completed} completed, ${flash.rejected} rejected, ${flash.unfinished} unfinished of ${flash.orders} on stock ${flash.stock}; all settled in ${flash.settleSeconds} s; stock on hand ${flash.finalOnHand}, reserved ${flash.finalReserved} (load ${flash.load.join(' ')})`);
+      say(`flash sale: HTTP errors ${JSON.stringify(flash.httpStatuses)}; ${flash.completed} completed, ${flash.rejected} rejected, ${flash.unfinished} unfinished of ${flash.placed} placed (${flash.orders} POSTs) on stock ${flash.stock}; all settled in ${flash.settleSeconds} s; stock on hand ${flash.finalOnHand}, reserved ${flash.finalReserved} (load ${flash.load.join(' ')})`);
     }
   } finally {
     await sql.end();
