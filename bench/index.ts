@@ -34,7 +34,11 @@ type ReserveRun = import('./reserve.ts').ReserveRun;
 type SagaStep = import('./saga.ts').SagaStep;
 type FlashSale = import('./saga.ts').FlashSale;
 
-const list = (value: string | undefined, fallback: string) => (value ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
+const list = (value: string | undefined, fallback: string) =>
+  (value ?? fallback)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 const RATES = list(process.env.BENCH_RATES, '10,25,50,100,200,400').map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const DRAIN_MS = Number(process.env.BENCH_DRAIN_SECONDS ?? 60) * 1000;
@@ -50,9 +54,16 @@ mkdirSync(RESULTS, { recursive: true });
 
 const started = Date.now();
 const loadAtStart = load();
-say(`machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; load average ${loadAtStart.join(' ')} (other work on the machine makes figures noisy)`);
+say(
+  `machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; load average ${loadAtStart.join(' ')} (other work on the machine makes figures noisy)`,
+);
 
-const stack = await startStack({ mode: 'test', httpPort: await freePort(), lambdaPort: await freePort(), offlineOutput: path.join(RESULTS, 'offline.log') });
+const stack = await startStack({
+  mode: 'test',
+  httpPort: await freePort(),
+  lambdaPort: await freePort(),
+  offlineOutput: path.join(RESULTS, 'offline.log'),
+});
 const stopAll = async () => {
   await stack.stop();
 };
@@ -79,7 +90,9 @@ try {
         for (const run of [runApp, runPgbench]) {
           const result = await run(options, shape);
           reserve.push(result);
-          say(`reserve ${result.driver} ${shape}: ${result.txPerSecond} tx/s, mean ${result.meanLatencyMs} ms, ${result.errors} errors (load ${result.load.join(' ')})`);
+          say(
+            `reserve ${result.driver} ${shape}: ${result.txPerSecond} tx/s, mean ${result.meanLatencyMs} ms, ${result.errors} errors (load ${result.load.join(' ')})`,
+          );
         }
       }
     } finally {
@@ -96,19 +109,32 @@ try {
       await runStep(sql, stack.env.API_URL!, products, 10, 2, DRAIN_MS);
       for (const rate of RATES) {
         const saturated = saga.at(-1);
-        if (!ALL_RATES && saturated && (saturated.unfinished > 0 || saturated.httpErrors > 0.05 * saturated.sent || (saturated.completedPerSecond ?? 0) < 0.8 * saturated.offered)) {
+        if (
+          !ALL_RATES &&
+          saturated &&
+          (saturated.unfinished > 0 ||
+            saturated.httpErrors > 0.05 * saturated.sent ||
+            (saturated.completedPerSecond ?? 0) < 0.8 * saturated.offered)
+        ) {
           skippedRates.push(rate);
           continue;
         }
         const step = await runStep(sql, stack.env.API_URL!, products, rate, SECONDS, DRAIN_MS, MAX_IN_FLIGHT);
         saga.push(step);
-        say(`saga ${rate}/s offered: ${step.completed}/${step.accepted} completed, ${step.completedPerSecond} completed/s, p50 ${step.p50Ms} p95 ${step.p95Ms} p99 ${step.p99Ms} ms, POST p99 ${step.postP99Ms} ms, →RESERVED p50 ${step.toReservedP50Ms} ms, RESERVED→COMPLETED p50 ${step.reservedToCompletedP50Ms} ms, ${step.httpErrors} HTTP errors ${JSON.stringify(step.httpStatuses)}, serverless-offline CPU ${step.offlineCpuMsPerOrder} ms/order, machine busy ${step.machineBusyPercent}%, ${step.unfinished} unfinished after ${step.drainSeconds} s drain (load ${step.load.join(' ')})`);
+        say(
+          `saga ${rate}/s offered: ${step.completed}/${step.accepted} completed, ${step.completedPerSecond} completed/s, p50 ${step.p50Ms} p95 ${step.p95Ms} p99 ${step.p99Ms} ms, POST p99 ${step.postP99Ms} ms, →RESERVED p50 ${step.toReservedP50Ms} ms, RESERVED→COMPLETED p50 ${step.reservedToCompletedP50Ms} ms, ${step.httpErrors} HTTP errors ${JSON.stringify(step.httpStatuses)}, serverless-offline CPU ${step.offlineCpuMsPerOrder} ms/order, machine busy ${step.machineBusyPercent}%, ${step.unfinished} unfinished after ${step.drainSeconds} s drain (load ${step.load.join(' ')})`,
+        );
       }
     }
-    if (skippedRates.length) say(`saga saturated at ${saga.at(-1)?.offered}/s offered; skipped ${skippedRates.join(', ')}/s (BENCH_ALL_RATES=1 runs them anyway)`);
+    if (skippedRates.length)
+      say(
+        `saga saturated at ${saga.at(-1)?.offered}/s offered; skipped ${skippedRates.join(', ')}/s (BENCH_ALL_RATES=1 runs them anyway)`,
+      );
     if (PARTS.has('flash')) {
       flash = await runFlashSale(sql, stack.env.API_URL!, 100, 20, DRAIN_MS);
-      say(`flash sale: HTTP errors ${JSON.stringify(flash.httpStatuses)}; ${flash.completed} completed, ${flash.rejected} rejected, ${flash.unfinished} unfinished of ${flash.placed} placed (${flash.orders} POSTs) on stock ${flash.stock}; all settled in ${flash.settleSeconds} s; stock on hand ${flash.finalOnHand}, reserved ${flash.finalReserved} (load ${flash.load.join(' ')})`);
+      say(
+        `flash sale: HTTP errors ${JSON.stringify(flash.httpStatuses)}; ${flash.completed} completed, ${flash.rejected} rejected, ${flash.unfinished} unfinished of ${flash.placed} placed (${flash.orders} POSTs) on stock ${flash.stock}; all settled in ${flash.settleSeconds} s; stock on hand ${flash.finalOnHand}, reserved ${flash.finalReserved} (load ${flash.load.join(' ')})`,
+      );
     }
   } finally {
     await sql.end();
@@ -124,7 +150,10 @@ const ratio = (shape: 'uniform' | 'hot') => {
 };
 const ratios = { uniform: round(ratio('uniform'), 2), hot: round(ratio('hot'), 2) };
 const reserveVsPgbench = Math.min(...[ratios.uniform, ratios.hot].filter((r): r is number => r !== null));
-const best = saga.reduce<SagaStep | undefined>((a, b) => ((b.completedPerSecond ?? 0) > (a?.completedPerSecond ?? 0) ? b : a), undefined);
+const best = saga.reduce<SagaStep | undefined>(
+  (a, b) => ((b.completedPerSecond ?? 0) > (a?.completedPerSecond ?? 0) ? b : a),
+  undefined,
+);
 const at100 = [...saga].sort((a, b) => Math.abs(a.offered - 100) - Math.abs(b.offered - 100))[0];
 const summary = {
   ordersPerSecond: best?.completedPerSecond ?? null,
@@ -136,9 +165,22 @@ const summary = {
 const figures = {
   startedAt: new Date(started).toISOString(),
   durationSeconds: round((Date.now() - started) / 1000, 1),
-  machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), loadAtStart, loadAtEnd: load() },
+  machine: {
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    loadAtStart,
+    loadAtEnd: load(),
+  },
   skippedRates,
-  settings: { maxInFlight: MAX_IN_FLIGHT, rates: RATES, secondsPerRate: SECONDS, drainSeconds: DRAIN_MS / 1000, reserveClients: CLIENTS, reserveSeconds: RESERVE_SECONDS, reserveProducts: PRODUCTS },
+  settings: {
+    maxInFlight: MAX_IN_FLIGHT,
+    rates: RATES,
+    secondsPerRate: SECONDS,
+    drainSeconds: DRAIN_MS / 1000,
+    reserveClients: CLIENTS,
+    reserveSeconds: RESERVE_SECONDS,
+    reserveProducts: PRODUCTS,
+  },
   summary,
   reserve,
   saga,
@@ -146,26 +188,55 @@ const figures = {
 };
 writeFileSync(path.join(RESULTS, 'bench.json'), `${JSON.stringify(figures, null, 2)}\n`);
 if (saga.length) {
-  writeChart(path.join(RESULTS, 'bench.png'), saga.map((s) => ({ offered: s.offered, completedPerSecond: s.completedPerSecond, p50: s.p50Ms, p95: s.p95Ms, p99: s.p99Ms })), `${new Date(started).toISOString().slice(0, 16)}Z · ${SECONDS} s per rate · ${cpus().length} cores · load average ${loadAtStart.join(' ')} at start`);
+  writeChart(
+    path.join(RESULTS, 'bench.png'),
+    saga.map((s) => ({
+      offered: s.offered,
+      completedPerSecond: s.completedPerSecond,
+      p50: s.p50Ms,
+      p95: s.p95Ms,
+      p99: s.p99Ms,
+    })),
+    `${new Date(started).toISOString().slice(0, 16)}Z · ${SECONDS} s per rate · ${cpus().length} cores · load average ${loadAtStart.join(' ')} at start`,
+  );
 }
 
 const cell = (v: unknown) => String(v ?? '-');
 const lines: string[] = [''];
 if (reserve.length) {
-  lines.push('reservation transaction (tx/s, same SQL, same clients)', '  shape     app tx/s  pgbench tx/s  ratio');
+  lines.push(
+    'reservation transaction (tx/s, same SQL, same clients)',
+    '  shape     app tx/s  pgbench tx/s  ratio',
+  );
   for (const shape of ['uniform', 'hot'] as const) {
     const app = reserve.find((r) => r.driver === 'app' && r.shape === shape);
     const pg = reserve.find((r) => r.driver === 'pgbench' && r.shape === shape);
-    lines.push(`  ${shape.padEnd(8)}  ${cell(app?.txPerSecond).padStart(8)}  ${cell(pg?.txPerSecond).padStart(12)}  ${cell(ratios[shape]).padStart(5)}`);
+    lines.push(
+      `  ${shape.padEnd(8)}  ${cell(app?.txPerSecond).padStart(8)}  ${cell(pg?.txPerSecond).padStart(12)}  ${cell(ratios[shape]).padStart(5)}`,
+    );
   }
 }
 if (saga.length) {
-  lines.push('end-to-end saga (placement → COMPLETED)', '  offered/s  accepted/s  completed/s    p50 ms    p95 ms    p99 ms  unfinished  load(1m)');
-  for (const s of saga) lines.push(`  ${cell(s.offered).padStart(9)}  ${cell(s.acceptedPerSecond).padStart(10)}  ${cell(s.completedPerSecond).padStart(11)}  ${cell(s.p50Ms).padStart(8)}  ${cell(s.p95Ms).padStart(8)}  ${cell(s.p99Ms).padStart(8)}  ${cell(s.unfinished).padStart(10)}  ${cell(s.load[0]).padStart(8)}`);
+  lines.push(
+    'end-to-end saga (placement → COMPLETED)',
+    '  offered/s  accepted/s  completed/s    p50 ms    p95 ms    p99 ms  unfinished  load(1m)',
+  );
+  for (const s of saga)
+    lines.push(
+      `  ${cell(s.offered).padStart(9)}  ${cell(s.acceptedPerSecond).padStart(10)}  ${cell(s.completedPerSecond).padStart(11)}  ${cell(s.p50Ms).padStart(8)}  ${cell(s.p95Ms).padStart(8)}  ${cell(s.p99Ms).padStart(8)}  ${cell(s.unfinished).padStart(10)}  ${cell(s.load[0]).padStart(8)}`,
+    );
 }
-if (skippedRates.length) lines.push(`  skipped (saturated at ${saga.at(-1)?.offered}/s): ${skippedRates.join(', ')}/s`);
-if (flash) lines.push(`flash sale: ${flash.completed}/${flash.orders} completed on stock ${flash.stock} (${flash.exactlyStockCompleted ? 'exactly the stock' : 'NOT the stock'}), settled in ${flash.settleSeconds} s, final on hand ${flash.finalOnHand} reserved ${flash.finalReserved}`);
-lines.push(`figures: ${path.relative(ROOT, path.join(RESULTS, 'bench.json'))}${saga.length ? `, chart: ${path.relative(ROOT, path.join(RESULTS, 'bench.png'))}` : ''}; load average at end ${figures.machine.loadAtEnd.join(' ')}`);
+if (skippedRates.length)
+  lines.push(`  skipped (saturated at ${saga.at(-1)?.offered}/s): ${skippedRates.join(', ')}/s`);
+if (flash)
+  lines.push(
+    `flash sale: ${flash.completed}/${flash.orders} completed on stock ${flash.stock} (${flash.exactlyStockCompleted ? 'exactly the stock' : 'NOT the stock'}), settled in ${flash.settleSeconds} s, final on hand ${flash.finalOnHand} reserved ${flash.finalReserved}`,
+  );
+lines.push(
+  `figures: ${path.relative(ROOT, path.join(RESULTS, 'bench.json'))}${saga.length ? `, chart: ${path.relative(ROOT, path.join(RESULTS, 'bench.png'))}` : ''}; load average at end ${figures.machine.loadAtEnd.join(' ')}`,
+);
 console.log(lines.join('\n'));
-console.log(`orders/s ${summary.ordersPerSecond ?? 0} p99_ms ${summary.p99Ms ?? 0} reserve_vs_pgbench ${summary.reserveVsPgbench ?? 0}`);
+console.log(
+  `orders/s ${summary.ordersPerSecond ?? 0} p99_ms ${summary.p99Ms ?? 0} reserve_vs_pgbench ${summary.reserveVsPgbench ?? 0}`,
+);
 process.exit(0);

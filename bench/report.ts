@@ -12,7 +12,8 @@ export const say = (line: string) => {
   process.stderr.write(`[bench] ${line}\n`);
 };
 
-export const load = (): [number, number, number] => loadavg().map((n) => Math.round(n * 100) / 100) as [number, number, number];
+export const load = (): [number, number, number] =>
+  loadavg().map((n) => Math.round(n * 100) / 100) as [number, number, number];
 
 let barShown = false;
 let lastPlainPercent = -1;
@@ -35,7 +36,9 @@ export function progress(label: string, done: number, total: number, detail = ''
   }
   const width = 30;
   const filled = Math.round(fraction * width);
-  process.stderr.write(`\r\x1b[2K[bench] ${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(percent).padStart(3)}% ${detail}`);
+  process.stderr.write(
+    `\r\x1b[2K[bench] ${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(percent).padStart(3)}% ${detail}`,
+  );
   barShown = true;
 }
 
@@ -51,7 +54,8 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
-export const round = (n: number, digits = 0) => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : null);
+export const round = (n: number, digits = 0) =>
+  Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : null;
 
 export interface ChartPoint {
   offered: number;
@@ -81,25 +85,71 @@ export function writeChart(file: string, points: readonly ChartPoint[], subtitle
     data: {
       labels: points.map((p) => String(p.offered)),
       datasets: [
-        { label: 'p50 ms', data: points.map((p) => p.p50), borderColor: '#2b8a3e', backgroundColor: '#2b8a3e', yAxisID: 'latency' },
-        { label: 'p95 ms', data: points.map((p) => p.p95), borderColor: '#e67700', backgroundColor: '#e67700', yAxisID: 'latency' },
-        { label: 'p99 ms', data: points.map((p) => p.p99), borderColor: '#c92a2a', backgroundColor: '#c92a2a', yAxisID: 'latency' },
-        { label: 'completed orders/s', data: points.map((p) => p.completedPerSecond), borderColor: '#1864ab', backgroundColor: '#1864ab', borderWidth: 3, yAxisID: 'throughput' },
-        { label: 'offered orders/s', data: points.map((p) => p.offered), borderColor: '#868e96', borderDash: [6, 4], pointRadius: 0, yAxisID: 'throughput' },
+        {
+          label: 'p50 ms',
+          data: points.map((p) => p.p50),
+          borderColor: '#2b8a3e',
+          backgroundColor: '#2b8a3e',
+          yAxisID: 'latency',
+        },
+        {
+          label: 'p95 ms',
+          data: points.map((p) => p.p95),
+          borderColor: '#e67700',
+          backgroundColor: '#e67700',
+          yAxisID: 'latency',
+        },
+        {
+          label: 'p99 ms',
+          data: points.map((p) => p.p99),
+          borderColor: '#c92a2a',
+          backgroundColor: '#c92a2a',
+          yAxisID: 'latency',
+        },
+        {
+          label: 'completed orders/s',
+          data: points.map((p) => p.completedPerSecond),
+          borderColor: '#1864ab',
+          backgroundColor: '#1864ab',
+          borderWidth: 3,
+          yAxisID: 'throughput',
+        },
+        {
+          label: 'offered orders/s',
+          data: points.map((p) => p.offered),
+          borderColor: '#868e96',
+          borderDash: [6, 4],
+          pointRadius: 0,
+          yAxisID: 'throughput',
+        },
       ],
     },
     options: {
       responsive: false,
       animation: false,
       plugins: {
-        title: { display: true, text: 'shopstream saga: placement → COMPLETED against offered load', font: { size: 18 } },
+        title: {
+          display: true,
+          text: 'shopstream saga: placement → COMPLETED against offered load',
+          font: { size: 18 },
+        },
         subtitle: { display: true, text: subtitle },
         legend: { position: 'bottom' },
       },
       scales: {
         x: { title: { display: true, text: 'offered load (POST /orders per second, open loop)' } },
-        latency: { type: 'logarithmic', position: 'left', title: { display: true, text: 'latency to COMPLETED (ms, log scale)' } },
-        throughput: { type: 'linear', position: 'right', beginAtZero: true, title: { display: true, text: 'orders/s' }, grid: { drawOnChartArea: false } },
+        latency: {
+          type: 'logarithmic',
+          position: 'left',
+          title: { display: true, text: 'latency to COMPLETED (ms, log scale)' },
+        },
+        throughput: {
+          type: 'linear',
+          position: 'right',
+          beginAtZero: true,
+          title: { display: true, text: 'orders/s' },
+          grid: { drawOnChartArea: false },
+        },
       },
     },
     plugins: [whiteBackground],
@@ -111,7 +161,12 @@ export function writeChart(file: string, points: readonly ChartPoint[], subtitle
 /** CPU counters from /proc (Linux): the whole machine's busy and total jiffies, and one process tree's CPU. */
 export function machineCpu(): { busy: number; total: number } {
   try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const fields = readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
     const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
     const total = fields.reduce((a, b) => a + b, 0);
     return { busy: total - idle, total };
@@ -128,7 +183,12 @@ export function descendantCpuMs(ancestor: number, pattern: string): number {
       try {
         const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
         const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        procs.push({ pid: Number(pid), ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]), cmd: readFileSync(`/proc/${pid}/cmdline`, 'utf8') });
+        procs.push({
+          pid: Number(pid),
+          ppid: Number(rest[1]),
+          ticks: Number(rest[11]) + Number(rest[12]),
+          cmd: readFileSync(`/proc/${pid}/cmdline`, 'utf8'),
+        });
       } catch {
         // the process ended while we read it
       }
@@ -137,7 +197,7 @@ export function descendantCpuMs(ancestor: number, pattern: string): number {
     return Number.NaN;
   }
   const family = new Set([ancestor]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const p of procs) {
       if (family.has(p.ppid) && !family.has(p.pid)) {
@@ -146,8 +206,12 @@ export function descendantCpuMs(ancestor: number, pattern: string): number {
       }
     }
   }
-  return procs.filter((p) => family.has(p.pid) && p.cmd.includes(pattern)).reduce((sum, p) => sum + p.ticks, 0) * 10; // USER_HZ = 100
+  return (
+    procs.filter((p) => family.has(p.pid) && p.cmd.includes(pattern)).reduce((sum, p) => sum + p.ticks, 0) *
+    10
+  ); // USER_HZ = 100
 }
 
 /** Busy share of all cores between two machineCpu() readings, in percent. */
-export const busyPercent = (a: { busy: number; total: number }, b: { busy: number; total: number }) => (b.total > a.total ? round(((b.busy - a.busy) / (b.total - a.total)) * 100) : null);
+export const busyPercent = (a: { busy: number; total: number }, b: { busy: number; total: number }) =>
+  b.total > a.total ? round(((b.busy - a.busy) / (b.total - a.total)) * 100) : null;

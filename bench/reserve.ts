@@ -58,19 +58,33 @@ export async function runApp(options: ReserveOptions, shape: 'uniform' | 'hot'):
   const products = shape === 'hot' ? 1 : options.products;
   const processes = threadsFor(options.clients);
   const started = performance.now();
-  const ticker = setInterval(() => progress(`reserve app ${shape}`, performance.now() - started, options.seconds * 1000 + 1500), 250);
+  const ticker = setInterval(
+    () => progress(`reserve app ${shape}`, performance.now() - started, options.seconds * 1000 + 1500),
+    250,
+  );
   const parts = await Promise.all(
     Array.from({ length: processes }, (_, i) => {
       const clients = Math.floor(options.clients / processes) + (i < options.clients % processes ? 1 : 0);
       return new Promise<DriverResult>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'reserve-driver.ts')], {
-          env: { ...process.env, BENCH_DRIVER: JSON.stringify({ url: options.url, products, clients, seconds: options.seconds }) },
-          stdio: ['ignore', 'pipe', 'inherit'],
-        });
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', path.join(import.meta.dirname, 'reserve-driver.ts')],
+          {
+            env: {
+              ...process.env,
+              BENCH_DRIVER: JSON.stringify({ url: options.url, products, clients, seconds: options.seconds }),
+            },
+            stdio: ['ignore', 'pipe', 'inherit'],
+          },
+        );
         let out = '';
         child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
         child.once('error', reject);
-        child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as DriverResult) : reject(new Error(`reserve driver exited ${code}: ${out}`))));
+        child.once('exit', (code) =>
+          code === 0
+            ? resolve(JSON.parse(out) as DriverResult)
+            : reject(new Error(`reserve driver exited ${code}: ${out}`)),
+        );
       });
     }),
   ).finally(() => {
@@ -104,7 +118,12 @@ export interface DriverResult {
 }
 
 /** One driver process: `clients` concurrent workers looping the app's transaction for `seconds`. */
-export async function drive(options: { url: string; products: number; clients: number; seconds: number }): Promise<DriverResult> {
+export async function drive(options: {
+  url: string;
+  products: number;
+  clients: number;
+  seconds: number;
+}): Promise<DriverResult> {
   const { createDb } = await import('#layers/db');
   const { reserveForOrder } = await import('../functions/inventory/reservation-service.ts');
   const sql = createDb(options.url, options.clients);
@@ -142,10 +161,15 @@ export async function drive(options: { url: string; products: number; clients: n
   return { seconds, latencies, cpuMs: (used.user + used.system) / 1000, errors };
 }
 
-const threadsFor = (clients: number) => Math.max(1, Math.min(clients, Number(process.env.BENCH_THREADS ?? 2)));
+const threadsFor = (clients: number) =>
+  Math.max(1, Math.min(clients, Number(process.env.BENCH_THREADS ?? 2)));
 
 export function pgbenchPath(): string {
-  for (const candidate of [process.env.PGBENCH, '/usr/bin/pgbench', ...['17', '16', '15', '14'].map((v) => `/usr/lib/postgresql/${v}/bin/pgbench`)]) {
+  for (const candidate of [
+    process.env.PGBENCH,
+    '/usr/bin/pgbench',
+    ...['17', '16', '15', '14'].map((v) => `/usr/lib/postgresql/${v}/bin/pgbench`),
+  ]) {
     if (candidate && existsSync(candidate)) return candidate;
   }
   return 'pgbench';
@@ -155,17 +179,39 @@ export function pgbenchPath(): string {
 export async function runPgbench(options: ReserveOptions, shape: 'uniform' | 'hot'): Promise<ReserveRun> {
   const products = shape === 'hot' ? 1 : options.products;
   const script = path.join(import.meta.dirname, 'reserve.pgbench.sql');
-  const args = ['-n', '-M', 'prepared', '-c', String(options.clients), '-j', String(threadsFor(options.clients)), '-T', String(options.seconds), '-D', `nproducts=${products}`, '-f', script, options.url];
+  const args = [
+    '-n',
+    '-M',
+    'prepared',
+    '-c',
+    String(options.clients),
+    '-j',
+    String(threadsFor(options.clients)),
+    '-T',
+    String(options.seconds),
+    '-D',
+    `nproducts=${products}`,
+    '-f',
+    script,
+    options.url,
+  ];
   const started = performance.now();
-  const ticker = setInterval(() => progress(`reserve pgbench ${shape}`, performance.now() - started, options.seconds * 1000), 250);
+  const ticker = setInterval(
+    () => progress(`reserve pgbench ${shape}`, performance.now() - started, options.seconds * 1000),
+    250,
+  );
   const output = await new Promise<string>((resolve, reject) => {
     // Through bash so that `times` reports pgbench's CPU time (user and system) for the comparison.
-    const child = spawn('bash', ['-c', '"$0" "$@"; code=$?; times; exit $code', pgbenchPath(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['-c', '"$0" "$@"; code=$?; times; exit $code', pgbenchPath(), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let text = '';
     child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`pgbench exited ${code}:\n${text.slice(-2000)}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve(text) : reject(new Error(`pgbench exited ${code}:\n${text.slice(-2000)}`)),
+    );
   }).finally(() => {
     clearInterval(ticker);
     endProgress();
@@ -176,7 +222,9 @@ export async function runPgbench(options: ReserveOptions, shape: 'uniform' | 'ho
   const failed = /number of failed transactions: (\d+)/.exec(output);
   if (!tps || !count) throw new Error(`cannot read pgbench output:\n${output}`);
   const times = [...output.matchAll(/(\d+)m([\d.]+)s (\d+)m([\d.]+)s/g)].at(-1);
-  const cpuMs = times ? (Number(times[1]) * 60 + Number(times[2]) + Number(times[3]) * 60 + Number(times[4])) * 1000 : Number.NaN;
+  const cpuMs = times
+    ? (Number(times[1]) * 60 + Number(times[2]) + Number(times[3]) * 60 + Number(times[4])) * 1000
+    : Number.NaN;
   return {
     driver: 'pgbench',
     shape,

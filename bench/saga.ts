@@ -7,7 +7,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
-import { busyPercent, descendantCpuMs, endProgress, load, machineCpu, percentile, progress, round, say } from './report.ts';
+import {
+  busyPercent,
+  descendantCpuMs,
+  endProgress,
+  load,
+  machineCpu,
+  percentile,
+  progress,
+  round,
+  say,
+} from './report.ts';
 
 const APPROVED_CARD = '4242424242424242';
 const TERMINAL = ['COMPLETED', 'REJECTED', 'FAILED', 'CANCELLED'];
@@ -81,17 +91,29 @@ export async function seedOrderProducts(sql: Sql, count: number): Promise<string
   return ids;
 }
 
-async function postOrder(apiUrl: string, productId: string, quantity = 1): Promise<{ id?: string; status: number; ms: number }> {
+async function postOrder(
+  apiUrl: string,
+  productId: string,
+  quantity = 1,
+): Promise<{ id?: string; status: number; ms: number }> {
   const t0 = performance.now();
   try {
     const response = await fetch(`${apiUrl}/orders`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ customerId: randomUUID(), items: [{ productId, quantity }], payment: { cardNumber: APPROVED_CARD } }),
+      body: JSON.stringify({
+        customerId: randomUUID(),
+        items: [{ productId, quantity }],
+        payment: { cardNumber: APPROVED_CARD },
+      }),
       signal: AbortSignal.timeout(30_000),
     });
     const body = (await response.json().catch(() => ({}))) as { id?: string };
-    return { ...(response.status === 202 && body.id ? { id: body.id } : {}), status: response.status, ms: performance.now() - t0 };
+    return {
+      ...(response.status === 202 && body.id ? { id: body.id } : {}),
+      status: response.status,
+      ms: performance.now() - t0,
+    };
   } catch {
     return { status: 0, ms: performance.now() - t0 };
   }
@@ -101,8 +123,15 @@ async function postOrder(apiUrl: string, productId: string, quantity = 1): Promi
 async function drain(sql: Sql, ids: string[], label: string, timeoutMs: number): Promise<number> {
   const started = performance.now();
   while (performance.now() - started < timeoutMs) {
-    const [row] = await sql<{ done: number }[]>`select count(*)::int as done from orders.orders where id = any(${ids}::uuid[]) and status = any(${TERMINAL})`;
-    progress(label, row!.done, ids.length, `${row!.done}/${ids.length} settled, ${((performance.now() - started) / 1000).toFixed(0)} s draining`);
+    const [row] = await sql<
+      { done: number }[]
+    >`select count(*)::int as done from orders.orders where id = any(${ids}::uuid[]) and status = any(${TERMINAL})`;
+    progress(
+      label,
+      row!.done,
+      ids.length,
+      `${row!.done}/${ids.length} settled, ${((performance.now() - started) / 1000).toFixed(0)} s draining`,
+    );
     if (row!.done >= ids.length) break;
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
@@ -110,7 +139,15 @@ async function drain(sql: Sql, ids: string[], label: string, timeoutMs: number):
   return (performance.now() - started) / 1000;
 }
 
-export async function runStep(sql: Sql, apiUrl: string, products: string[], rate: number, seconds: number, drainMs: number, maxInFlight = 200): Promise<SagaStep> {
+export async function runStep(
+  sql: Sql,
+  apiUrl: string,
+  products: string[],
+  rate: number,
+  seconds: number,
+  drainMs: number,
+  maxInFlight = 200,
+): Promise<SagaStep> {
   const total = Math.round(rate * seconds);
   let inFlight = 0;
   const pending: Promise<{ id?: string; status: number; ms: number }>[] = [];
@@ -131,7 +168,9 @@ export async function runStep(sql: Sql, apiUrl: string, products: string[], rate
           continue;
         }
         inFlight++;
-        pending.push(postOrder(apiUrl, products[Math.floor(Math.random() * products.length)]!).finally(() => inFlight--));
+        pending.push(
+          postOrder(apiUrl, products[Math.floor(Math.random() * products.length)]!).finally(() => inFlight--),
+        );
       }
       progress(label, pending.length, total, `${pending.length}/${total} sent`);
       if (pending.length >= total) resolve();
@@ -147,7 +186,9 @@ export async function runStep(sql: Sql, apiUrl: string, products: string[], rate
   const drainSeconds = await drain(sql, ids, `${label} drain`, drainMs);
   const cpu1 = offlineCpu();
   const machine1 = machineCpu();
-  const rows = await sql<{ status: string; placed: Date | null; reserved: Date | null; completed: Date | null }[]>`
+  const rows = await sql<
+    { status: string; placed: Date | null; reserved: Date | null; completed: Date | null }[]
+  >`
     select o.status,
            (select min(t.at) from orders.timeline t where t.order_id = o.id and t.status = 'PENDING') as placed,
            (select min(t.at) from orders.timeline t where t.order_id = o.id and t.status = 'RESERVED') as reserved,
@@ -156,7 +197,9 @@ export async function runStep(sql: Sql, apiUrl: string, products: string[], rate
   const done = rows.filter((r) => r.status === 'COMPLETED' && r.placed && r.completed);
   const latencies = done.map((r) => r.completed!.getTime() - r.placed!.getTime());
   const toReserved = done.flatMap((r) => (r.reserved ? [r.reserved.getTime() - r.placed!.getTime()] : []));
-  const toCompleted = done.flatMap((r) => (r.reserved ? [r.completed!.getTime() - r.reserved.getTime()] : []));
+  const toCompleted = done.flatMap((r) =>
+    r.reserved ? [r.completed!.getTime() - r.reserved.getTime()] : [],
+  );
   const completions = done.map((r) => r.completed!.getTime());
   const firstCompleted = Math.min(...completions);
   const lastCompleted = Math.max(...completions);
@@ -174,7 +217,10 @@ export async function runStep(sql: Sql, apiUrl: string, products: string[], rate
     otherTerminal: rows.filter((r) => TERMINAL.includes(r.status) && r.status !== 'COMPLETED').length,
     unfinished: rows.filter((r) => !TERMINAL.includes(r.status)).length,
     // The rate completions came out at: the offered rate while the saga keeps up, its capacity once it does not.
-    completedPerSecond: done.length > 1 && lastCompleted > firstCompleted ? round(((done.length - 1) / (lastCompleted - firstCompleted)) * 1000, 1) : null,
+    completedPerSecond:
+      done.length > 1 && lastCompleted > firstCompleted
+        ? round(((done.length - 1) / (lastCompleted - firstCompleted)) * 1000, 1)
+        : null,
     p50Ms: round(percentile(latencies, 50)),
     p95Ms: round(percentile(latencies, 95)),
     p99Ms: round(percentile(latencies, 99)),
@@ -191,7 +237,13 @@ export async function runStep(sql: Sql, apiUrl: string, products: string[], rate
 }
 
 /** 100 concurrent one-unit orders on a product with 20 in stock: exactly 20 may complete. */
-export async function runFlashSale(sql: Sql, apiUrl: string, orders: number, stock: number, drainMs: number): Promise<FlashSale> {
+export async function runFlashSale(
+  sql: Sql,
+  apiUrl: string,
+  orders: number,
+  stock: number,
+  drainMs: number,
+): Promise<FlashSale> {
   const [product] = await sql<{ id: string }[]>`
     insert into product.products (id, sku, name, price, currency)
     values (gen_random_uuid(), ${`BENCH-FLASH-${randomUUID().slice(0, 8)}`}, 'flash sale', 4999, 'USD') returning id`;
@@ -199,19 +251,31 @@ export async function runFlashSale(sql: Sql, apiUrl: string, orders: number, sto
   const startedAt = Date.now();
   const results = await Promise.all(Array.from({ length: orders }, () => postOrder(apiUrl, product!.id)));
   const answered = results.filter((r) => r.id).length;
-  if (answered < orders) say(`flash sale: ${orders - answered} POSTs not answered 202 (a gateway timeout may still have placed its order)`);
+  if (answered < orders)
+    say(
+      `flash sale: ${orders - answered} POSTs not answered 202 (a gateway timeout may still have placed its order)`,
+    );
   // Every order of the product counts, also those whose POST timed out at the gateway after the
   // handler had written them (serverless-offline's 504 does not stop the handler).
-  const ids = (await sql<{ id: string }[]>`select order_id as id from orders.order_items where product_id = ${product!.id}`).map((r) => r.id);
+  const ids = (
+    await sql<
+      { id: string }[]
+    >`select order_id as id from orders.order_items where product_id = ${product!.id}`
+  ).map((r) => r.id);
   await drain(sql, ids, 'flash sale', drainMs);
   const rows = await sql<{ status: string; settled: Date }[]>`
     select o.status, (select max(t.at) from orders.timeline t where t.order_id = o.id) as settled from orders.orders o where o.id = any(${ids}::uuid[])`;
   const terminal = rows.filter((r) => TERMINAL.includes(r.status));
-  const settleSeconds = terminal.length === rows.length && rows.length ? (Math.max(...rows.map((r) => r.settled.getTime())) - startedAt) / 1000 : null;
+  const settleSeconds =
+    terminal.length === rows.length && rows.length
+      ? (Math.max(...rows.map((r) => r.settled.getTime())) - startedAt) / 1000
+      : null;
   // order.completed commits the reservation asynchronously: wait for reserved to drop to 0.
   let stockRow = { onHand: -1, reserved: -1 };
   for (let i = 0; i < 50; i++) {
-    const [row] = await sql<{ onHand: number; reserved: number }[]>`select on_hand as "onHand", reserved from inventory.stock where product_id = ${product!.id}`;
+    const [row] = await sql<
+      { onHand: number; reserved: number }[]
+    >`select on_hand as "onHand", reserved from inventory.stock where product_id = ${product!.id}`;
     stockRow = row ?? stockRow;
     if (stockRow.reserved === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 200));
