@@ -43,11 +43,18 @@ class EsmErrorHandling {
         const kind = event.msk ? 'msk' : event.kafka ? 'kafka' : null;
         if (!kind || typeof event[kind].topic !== 'string') continue;
         const { topic, arn } = event[kind];
-        const logicalId = kind === 'msk' ? naming.getMSKEventLogicalId(functionKey, clusterName(arn), topic) : naming.getKafkaEventLogicalId(functionKey, topic);
+        const logicalId =
+          kind === 'msk'
+            ? naming.getMSKEventLogicalId(functionKey, clusterName(arn), topic)
+            : naming.getKafkaEventLogicalId(functionKey, topic);
         const own = extensions[logicalId]?.Properties ?? {};
         extensions[logicalId] = {
           ...extensions[logicalId],
-          Properties: { ...DEFAULTS, DestinationConfig: { OnFailure: { Destination: `kafka://${topic}.dlq` } }, ...own },
+          Properties: {
+            ...DEFAULTS,
+            DestinationConfig: { OnFailure: { Destination: `kafka://${topic}.dlq` } },
+            ...own,
+          },
         };
       }
     }

@@ -24,7 +24,16 @@ export function onConnectionLost(listener: () => void): void {
 }
 
 /** Errors postgres.js raises when the server or the network drops the connection. */
-const CONNECTION_LOST = new Set(['57P01', '57P02', '57P03', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'ECONNRESET', 'EPIPE']);
+const CONNECTION_LOST = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'ECONNRESET',
+  'EPIPE',
+]);
 
 function isConnectionLoss(error: unknown): boolean {
   return error instanceof Error && CONNECTION_LOST.has(String((error as { code?: unknown }).code));
@@ -32,8 +41,15 @@ function isConnectionLoss(error: unknown): boolean {
 
 function isDroppedSocketWrite(error: unknown): boolean {
   // The first frame is postgres.js's nextWrite (bundled or not, with or without source maps).
-  const firstFrame = error instanceof Error ? (error.stack ?? '').split('\n').find((line) => line.trim().startsWith('at ')) : undefined;
-  return error instanceof TypeError && /reading 'write'/.test(error.message) && /^\s*at (?:Immediate\.)?nextWrite \(/.test(firstFrame ?? '');
+  const firstFrame =
+    error instanceof Error
+      ? (error.stack ?? '').split('\n').find((line) => line.trim().startsWith('at '))
+      : undefined;
+  return (
+    error instanceof TypeError &&
+    /reading 'write'/.test(error.message) &&
+    /^\s*at (?:Immediate\.)?nextWrite \(/.test(firstFrame ?? '')
+  );
 }
 
 const registry = globalThis as { [GUARD]?: true };
@@ -41,7 +57,10 @@ if (!registry[GUARD]) {
   registry[GUARD] = true;
   process.on('uncaughtException', (error) => {
     if (isDroppedSocketWrite(error) || isConnectionLoss(error)) {
-      logger.warn('a lost PostgreSQL connection surfaced outside any caller; its query and transaction already failed; new pool', { error });
+      logger.warn(
+        'a lost PostgreSQL connection surfaced outside any caller; its query and transaction already failed; new pool',
+        { error },
+      );
       for (const listener of listeners) listener();
       return;
     }

@@ -64,18 +64,36 @@ export async function main(args: string[]): Promise<number> {
   const offlineLog = path.join(logs, `offline-chaos-${process.pid}.log`);
   let code = 1;
   try {
-    const stack = await startStack({ mode: 'test', httpPort: await freePort(), lambdaPort: await freePort(), offlineOutput: offlineLog });
+    const stack = await startStack({
+      mode: 'test',
+      httpPort: await freePort(),
+      lambdaPort: await freePort(),
+      offlineOutput: offlineLog,
+    });
     try {
       const started = Date.now();
       code = await new Promise<number>((resolve) => {
         const jest = spawn(
           process.execPath,
-          ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'),
-            '--runInBand', '--testMatch', '**/test/reliability/**/*.{test,chaos}.ts', ...(args.length ? args : ['test/reliability'])],
+          [
+            '--experimental-vm-modules',
+            '--no-warnings=ExperimentalWarning',
+            path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'),
+            '--runInBand',
+            '--testMatch',
+            '**/test/reliability/**/*.{test,chaos}.ts',
+            ...(args.length ? args : ['test/reliability']),
+          ],
           {
             cwd: ROOT,
             stdio: 'inherit',
-            env: { POWERTOOLS_LOG_LEVEL: 'SILENT', ...process.env, ...stack.env, OFFLINE_LOG: offlineLog, CHAOS_CONTROL_URL: `http://127.0.0.1:${controlPort}` },
+            env: {
+              POWERTOOLS_LOG_LEVEL: 'SILENT',
+              ...process.env,
+              ...stack.env,
+              OFFLINE_LOG: offlineLog,
+              CHAOS_CONTROL_URL: `http://127.0.0.1:${controlPort}`,
+            },
           },
         );
         const forward = (signal: NodeJS.Signals) => jest.kill(signal);

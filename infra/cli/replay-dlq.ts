@@ -24,7 +24,13 @@ export interface ReplayOptions {
 }
 
 /** Replays the dead-letter records of `topics`; returns how many were sent back per source topic. */
-export async function replayDeadLetters({ brokers, prefix, topics, dryRun = false, log = console.log }: ReplayOptions): Promise<Record<string, number>> {
+export async function replayDeadLetters({
+  brokers,
+  prefix,
+  topics,
+  dryRun = false,
+  log = console.log,
+}: ReplayOptions): Promise<Record<string, number>> {
   const kafka = new Kafka({ clientId: 'shopstream-dlq-replay', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -34,7 +40,9 @@ export async function replayDeadLetters({ brokers, prefix, topics, dryRun = fals
     for (const topic of topics) {
       const source = topicName(topic, prefix);
       replayed[source] = await replayOne(kafka, admin, producer, source, deadLetterTopic(source), dryRun);
-      log(`${deadLetterTopic(source)} → ${source}: ${replayed[source]} record(s)${dryRun ? ' (dry run, nothing sent)' : ''}`);
+      log(
+        `${deadLetterTopic(source)} → ${source}: ${replayed[source]} record(s)${dryRun ? ' (dry run, nothing sent)' : ''}`,
+      );
     }
   } finally {
     await Promise.all([admin.disconnect(), producer.disconnect()]);
@@ -42,7 +50,14 @@ export async function replayDeadLetters({ brokers, prefix, topics, dryRun = fals
   return replayed;
 }
 
-async function replayOne(kafka: Kafka, admin: ReturnType<Kafka['admin']>, producer: ReturnType<Kafka['producer']>, source: string, dlq: string, dryRun: boolean): Promise<number> {
+async function replayOne(
+  kafka: Kafka,
+  admin: ReturnType<Kafka['admin']>,
+  producer: ReturnType<Kafka['producer']>,
+  source: string,
+  dlq: string,
+  dryRun: boolean,
+): Promise<number> {
   const groupId = `${REPLAY_GROUP}.${dlq}`;
   const [committed] = await admin.fetchOffsets({ groupId, topics: [dlq] });
   const ends = await admin.fetchTopicOffsets(dlq);
@@ -70,8 +85,13 @@ async function replayOne(kafka: Kafka, admin: ReturnType<Kafka['admin']>, produc
             const offset = Number(message.offset);
             if (!range || offset >= range.end) return;
             const headers: IHeaders = {};
-            for (const [name, value] of Object.entries(message.headers ?? {})) if (!name.startsWith('lambda-esm-')) headers[name] = value;
-            await producer.send({ topic: source, acks: -1, messages: [{ key: message.key, value: message.value, headers }] });
+            for (const [name, value] of Object.entries(message.headers ?? {}))
+              if (!name.startsWith('lambda-esm-')) headers[name] = value;
+            await producer.send({
+              topic: source,
+              acks: -1,
+              messages: [{ key: message.key, value: message.value, headers }],
+            });
             await consumer.commitOffsets([{ topic: dlq, partition, offset: String(offset + 1) }]);
             count += 1;
             if (offset + 1 >= range.end) pending.delete(partition);
@@ -93,10 +113,15 @@ export async function main(args: string[]): Promise<number> {
   const topics = (args.includes('--all') ? known : names) as TopicName[];
   const unknown = topics.filter((t) => !known.includes(t));
   if (!topics.length || unknown.length) {
-    console.error(`usage: npm run dlq:replay -- <topic>… | --all [--dry-run]\n  topics: ${known.join(', ')}${unknown.length ? `\n  unknown: ${unknown.join(', ')}` : ''}`);
+    console.error(
+      `usage: npm run dlq:replay -- <topic>… | --all [--dry-run]\n  topics: ${known.join(', ')}${unknown.length ? `\n  unknown: ${unknown.join(', ')}` : ''}`,
+    );
     return 2;
   }
-  const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean);
+  const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092')
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
   await replayDeadLetters({ brokers, prefix: process.env.KAFKA_TOPIC_PREFIX ?? '', topics, dryRun });
   return 0;
 }

@@ -24,7 +24,11 @@ interface DeadLetter {
 }
 
 /** Reads `<topic>.dlq` from the beginning until `enough` holds for what was read. */
-async function readDeadLetters(topic: string, enough: (letters: DeadLetter[]) => boolean, timeoutMs = 45_000): Promise<DeadLetter[]> {
+async function readDeadLetters(
+  topic: string,
+  enough: (letters: DeadLetter[]) => boolean,
+  timeoutMs = 45_000,
+): Promise<DeadLetter[]> {
   const consumer = kafka().consumer({ groupId: `reliability-dlq-reader-${randomUUID()}` });
   const letters: DeadLetter[] = [];
   await consumer.connect();
@@ -32,11 +36,21 @@ async function readDeadLetters(topic: string, enough: (letters: DeadLetter[]) =>
     await consumer.subscribe({ topic: `${prefixed(topic)}.dlq`, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
-        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
-        letters.push({ key: message.key?.toString() ?? null, value: message.value?.toString() ?? '', headers });
+        const headers = Object.fromEntries(
+          Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]),
+        );
+        letters.push({
+          key: message.key?.toString() ?? null,
+          value: message.value?.toString() ?? '',
+          headers,
+        });
       },
     });
-    await eventually(async () => enough(letters), { timeoutMs, intervalMs: 200, what: `dead letters on ${prefixed(topic)}.dlq` });
+    await eventually(async () => enough(letters), {
+      timeoutMs,
+      intervalMs: 200,
+      what: `dead letters on ${prefixed(topic)}.dlq`,
+    });
     return letters;
   } finally {
     await consumer.disconnect();
@@ -54,7 +68,10 @@ it('poison records go to order.placed.dlq with their error, and the orders behin
       messages: Array.from({ length: TOPIC_PARTITIONS }, (_, partition) => ({
         partition,
         key: `poison-${marker}-${partition}`,
-        value: partition % 2 ? JSON.stringify({ eventId: marker, type: 'order.placed', data: { orderId: 42, poison: marker } }) : `not json ${marker}`,
+        value:
+          partition % 2
+            ? JSON.stringify({ eventId: marker, type: 'order.placed', data: { orderId: 42, poison: marker } })
+            : `not json ${marker}`,
       })),
     });
   } finally {
@@ -62,12 +79,17 @@ it('poison records go to order.placed.dlq with their error, and the orders behin
   }
   const product = await createProduct({ onHand: 10 });
   // Every partition has a poison record ahead of these orders.
-  const orders = await Promise.all(Array.from({ length: 6 }, () => place([{ productId: product, quantity: 1 }])));
+  const orders = await Promise.all(
+    Array.from({ length: 6 }, () => place([{ productId: product, quantity: 1 }])),
+  );
   const done = await Promise.all(orders.map((o) => settled(o.id, 60_000)));
   expect(done.map((o) => o.status)).toEqual(orders.map(() => 'COMPLETED'));
   await stockSettlesAt(product, { onHand: 4, reserved: 0 });
 
-  const letters = await readDeadLetters('order.placed', (l) => l.filter((x) => x.key?.startsWith(`poison-${marker}`)).length === TOPIC_PARTITIONS);
+  const letters = await readDeadLetters(
+    'order.placed',
+    (l) => l.filter((x) => x.key?.startsWith(`poison-${marker}`)).length === TOPIC_PARTITIONS,
+  );
   const ours = letters.filter((l) => l.key?.startsWith(`poison-${marker}`));
   expect(ours).toHaveLength(TOPIC_PARTITIONS);
   for (const letter of ours) {
@@ -91,7 +113,9 @@ it('a record that failed while a fault lasted is dead-lettered, and `npm run dlq
   // The fault, from data: reserving this product fails (as a broken dependency would) until dropped.
   await sql.unsafe(`create function public.${fn}() returns trigger language plpgsql as $$
     begin if new.product_id = '${product}' then raise exception 'injected fault: stock service unavailable'; end if; return new; end $$`);
-  await sql.unsafe(`create trigger ${fn} before insert on inventory.reservations for each row execute function public.${fn}()`);
+  await sql.unsafe(
+    `create trigger ${fn} before insert on inventory.reservations for each row execute function public.${fn}()`,
+  );
   let failing: { id: string };
   try {
     failing = await place([{ productId: product, quantity: 2 }]);
@@ -101,16 +125,24 @@ it('a record that failed while a fault lasted is dead-lettered, and `npm run dlq
     expect(letters.find((l) => l.key === failing.id)!.headers['lambda-esm-error']).toBeDefined();
     expect((await sql`select status from orders.orders where id = ${failing.id}`)[0]!.status).toBe('PENDING');
   } finally {
-    await sql.unsafe(`drop trigger if exists ${fn} on inventory.reservations; drop function if exists public.${fn}()`);
+    await sql.unsafe(
+      `drop trigger if exists ${fn} on inventory.reservations; drop function if exists public.${fn}()`,
+    );
   }
 
   // The documented command, as an operator runs it (same environment: broker and topic prefix).
   const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, [path.resolve('node_modules/tsx/dist/cli.mjs'), 'infra/cli/replay-dlq.ts', 'order.placed'], { env: process.env });
+    const child = spawn(
+      process.execPath,
+      [path.resolve('node_modules/tsx/dist/cli.mjs'), 'infra/cli/replay-dlq.ts', 'order.placed'],
+      { env: process.env },
+    );
     let text = '';
     child.stdout.on('data', (chunk) => (text += chunk));
     child.stderr.on('data', (chunk) => (text += chunk));
-    child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`dlq:replay exited ${code}: ${text}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve(text) : reject(new Error(`dlq:replay exited ${code}: ${text}`)),
+    );
   });
   expect(output).toMatch(/order\.placed\.dlq → .*order\.placed: \d+ record/);
   expect((await settled(failing.id, 60_000)).status).toBe('COMPLETED');

@@ -10,7 +10,14 @@ import postgres from 'postgres';
 import { requireEnv } from '../support/api.ts';
 import { closeTestDb, createProduct, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
-import { allTerminal, expectChargedOnce, expectNoDoubledTransitions, placeOrders, scaled, sleep } from './support.ts';
+import {
+  allTerminal,
+  expectChargedOnce,
+  expectNoDoubledTransitions,
+  placeOrders,
+  scaled,
+  sleep,
+} from './support.ts';
 
 afterAll(closeTestDb);
 
@@ -21,14 +28,20 @@ afterAll(closeTestDb);
 function killer() {
   const sql = postgres(requireEnv('DATABASE_URL'), { max: 1, onnotice: () => {} });
   return {
-    terminate: async () => (await sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`).length,
+    terminate: async () =>
+      (
+        await sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`
+      ).length,
     end: () => sql.end({ timeout: 0 }),
   };
 }
 
 it('connection loss in the middle of the saga: every order terminal once, invariants hold', async () => {
   const count = scaled(30);
-  const products = await Promise.all([createProduct({ onHand: count }), createProduct({ onHand: Math.ceil(count / 4) })]);
+  const products = await Promise.all([
+    createProduct({ onHand: count }),
+    createProduct({ onHand: Math.ceil(count / 4) }),
+  ]);
   const customerId = randomUUID();
   const statuses: number[] = [];
   // The test's own pool stays out of the fault: closed now, reopened afterwards.
@@ -48,12 +61,16 @@ it('connection loss in the middle of the saga: every order terminal once, invari
   })();
   let ids: string[];
   try {
-    ids = await placeOrders(count, (i) => ({
-      customerId,
-      // Half the orders compete for the scarce product (some are REJECTED), a few need payment retries.
-      items: [{ productId: products[i % 2]!, quantity: 1 }],
-      cardNumber: i % 7 === 0 ? '4000000000000036' : '4242424242424242',
-    }), { limit: 4, onAnswer: (status) => statuses.push(status) });
+    ids = await placeOrders(
+      count,
+      (i) => ({
+        customerId,
+        // Half the orders compete for the scarce product (some are REJECTED), a few need payment retries.
+        items: [{ productId: products[i % 2]!, quantity: 1 }],
+        cardNumber: i % 7 === 0 ? '4000000000000036' : '4242424242424242',
+      }),
+      { limit: 4, onAnswer: (status) => statuses.push(status) },
+    );
   } finally {
     await killing;
     await fault.end();
@@ -66,7 +83,8 @@ it('connection loss in the middle of the saga: every order terminal once, invari
   const byStatus = await allTerminal(ids, 120_000);
   expect(Object.keys(byStatus).every((s) => ['COMPLETED', 'REJECTED'].includes(s))).toBe(true);
   // Exactly one order per request (the Idempotency-Key retries created no second order).
-  const [row] = await testDb()`select count(*)::int as n from orders.orders where customer_id = ${customerId}`;
+  const [row] =
+    await testDb()`select count(*)::int as n from orders.orders where customer_id = ${customerId}`;
   expect(row!.n).toBe(count);
   await expectChargedOnce(ids);
   await expectNoDoubledTransitions(ids);

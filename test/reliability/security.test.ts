@@ -14,7 +14,6 @@ import { INJECTIONS, uniqueCard } from './support.ts';
 
 afterAll(closeTestDb);
 
-
 async function fingerprint(): Promise<string> {
   const sql = testDb();
   const rows = await sql.unsafe(`
@@ -48,7 +47,8 @@ describe('admin routes', () => {
 
   it('refuse missing and wrong keys with 401/403 problems and change nothing', async () => {
     const product = await createProduct();
-    const [category] = await testDb()`insert into product.categories (id, name, slug) values (${randomUUID()}, 'Sec', ${`sec-${randomUUID()}`}) returning id`;
+    const [category] =
+      await testDb()`insert into product.categories (id, name, slug) values (${randomUUID()}, 'Sec', ${`sec-${randomUUID()}`}) returning id`;
     const routes: [string, string, unknown][] = [
       ['POST', '/categories', { name: 'x' }],
       ['PATCH', `/categories/${category!.id}`, { name: 'y' }],
@@ -63,8 +63,16 @@ describe('admin routes', () => {
     const stock = await testDb()`select on_hand from inventory.stock where product_id = ${product}`;
     for (const [method, path, body] of routes) {
       for (const [label, key] of Object.entries(wrongKeys(adminKey()))) {
-        const response = await api(method, path, { body, headers: key === undefined ? {} : { 'x-api-key': key } });
-        expect({ method, path, label, status: [401, 403].includes(response.status) }).toEqual({ method, path, label, status: true });
+        const response = await api(method, path, {
+          body,
+          headers: key === undefined ? {} : { 'x-api-key': key },
+        });
+        expect({ method, path, label, status: [401, 403].includes(response.status) }).toEqual({
+          method,
+          path,
+          label,
+          status: true,
+        });
         expectProblem(response, response.status);
       }
     }
@@ -79,19 +87,41 @@ describe('SQL injection strings in every text field', () => {
       const slug = `inj-${randomUUID().slice(0, 8)}`;
       const category = await api('POST', '/categories', { admin: true, body: { name: text, slug } });
       expect(category.status).toBeLessThan(500);
-      if (category.status === 201) expect((await api('GET', `/categories/${category.body.id}`)).body.name).toBe(text.trim());
-      const slugged = await api('POST', '/categories', { admin: true, body: { name: 'Injection', slug: text } });
+      if (category.status === 201)
+        expect((await api('GET', `/categories/${category.body.id}`)).body.name).toBe(text.trim());
+      const slugged = await api('POST', '/categories', {
+        admin: true,
+        body: { name: 'Injection', slug: text },
+      });
       expect(slugged.status).toBeLessThan(500);
 
-      const product = await api('POST', '/products', { admin: true, body: { sku: `${text}-${randomUUID().slice(0, 6)}`, name: text, description: text, price: 100 } });
+      const product = await api('POST', '/products', {
+        admin: true,
+        body: { sku: `${text}-${randomUUID().slice(0, 6)}`, name: text, description: text, price: 100 },
+      });
       expect(product.status).toBeLessThan(500);
       if (product.status === 201) {
         const read = await api('GET', `/products/${product.body.id}`);
-        expect(read.body).toMatchObject({ name: text.trim(), description: expect.stringContaining(text.trim().slice(0, 10)) });
-        const patched = await api('PATCH', `/products/${product.body.id}`, { admin: true, body: { name: `${text} 2`, description: text } });
+        expect(read.body).toMatchObject({
+          name: text.trim(),
+          description: expect.stringContaining(text.trim().slice(0, 10)),
+        });
+        const patched = await api('PATCH', `/products/${product.body.id}`, {
+          admin: true,
+          body: { name: `${text} 2`, description: text },
+        });
         expect(patched.status).toBeLessThan(500);
       }
-      for (const path of [`/products?q=${encodeURIComponent(text)}`, `/products/${encodeURIComponent(text)}`, `/categories/${encodeURIComponent(text)}`, `/orders?customerId=${encodeURIComponent(text)}`, `/orders/${encodeURIComponent(text)}`, `/orders/${encodeURIComponent(text)}/timeline`, `/payments/${encodeURIComponent(text)}`, `/inventory/${encodeURIComponent(text)}`]) {
+      for (const path of [
+        `/products?q=${encodeURIComponent(text)}`,
+        `/products/${encodeURIComponent(text)}`,
+        `/categories/${encodeURIComponent(text)}`,
+        `/orders?customerId=${encodeURIComponent(text)}`,
+        `/orders/${encodeURIComponent(text)}`,
+        `/orders/${encodeURIComponent(text)}/timeline`,
+        `/payments/${encodeURIComponent(text)}`,
+        `/inventory/${encodeURIComponent(text)}`,
+      ]) {
         const response = await api('GET', path);
         expect({ path, status: response.status < 500 }).toEqual({ path, status: true });
         if (response.status >= 400) expectProblem(response, response.status);
@@ -104,7 +134,11 @@ describe('SQL injection strings in every text field', () => {
       expect(order.status).toBeGreaterThanOrEqual(400);
       expect(order.status).toBeLessThan(500);
       const keyed = await api('POST', '/orders', {
-        body: { customerId: randomUUID(), items: [{ productId, quantity: 1 }], payment: { cardNumber: '4242424242424242' } },
+        body: {
+          customerId: randomUUID(),
+          items: [{ productId, quantity: 1 }],
+          payment: { cardNumber: '4242424242424242' },
+        },
         headers: { 'idempotency-key': text.replace(/[^\x20-\x7e]/g, '?') },
       });
       expect(keyed.status).toBeLessThan(500);
@@ -112,7 +146,11 @@ describe('SQL injection strings in every text field', () => {
     await tablesIntact();
     // The search did not match everything (a `' or '1'='1` executed as SQL would).
     const search = await api('GET', `/products?q=${encodeURIComponent("' or '1'='1")}&limit=100`);
-    expect(search.body.items.every((p: { name: string; sku: string; description: string | null }) => `${p.name} ${p.sku} ${p.description}`.includes("' or '1'='1"))).toBe(true);
+    expect(
+      search.body.items.every((p: { name: string; sku: string; description: string | null }) =>
+        `${p.name} ${p.sku} ${p.description}`.includes("' or '1'='1"),
+      ),
+    ).toBe(true);
     await expectInvariants();
   }, 120_000);
 });
@@ -122,15 +160,25 @@ describe('card numbers', () => {
     const card = uniqueCard();
     const productId = await createProduct();
     const customerId = randomUUID();
-    const placed = await api('POST', '/orders', { body: { customerId, items: [{ productId, quantity: 1 }], payment: { cardNumber: card } } });
+    const placed = await api('POST', '/orders', {
+      body: { customerId, items: [{ productId, quantity: 1 }], payment: { cardNumber: card } },
+    });
     expect(placed.status).toBe(202);
     await settled(placed.body.id, 60_000);
     // A refused order carrying the card, and a replay of the same Idempotency-Key with another body.
-    const refused = await api('POST', '/orders', { body: { customerId, items: [{ productId: 'nope', quantity: -1 }], payment: { cardNumber: card } } });
+    const refused = await api('POST', '/orders', {
+      body: { customerId, items: [{ productId: 'nope', quantity: -1 }], payment: { cardNumber: card } },
+    });
     expect(refused.status).toBe(400);
     const key = randomUUID();
-    await api('POST', '/orders', { body: { customerId, items: [{ productId, quantity: 1 }], payment: { cardNumber: card } }, headers: { 'idempotency-key': key } });
-    const conflict = await api('POST', '/orders', { body: { customerId, items: [{ productId, quantity: 2 }], payment: { cardNumber: card } }, headers: { 'idempotency-key': key } });
+    await api('POST', '/orders', {
+      body: { customerId, items: [{ productId, quantity: 1 }], payment: { cardNumber: card } },
+      headers: { 'idempotency-key': key },
+    });
+    const conflict = await api('POST', '/orders', {
+      body: { customerId, items: [{ productId, quantity: 2 }], payment: { cardNumber: card } },
+      headers: { 'idempotency-key': key },
+    });
     expect(conflict.status).toBe(409);
 
     const responses = [

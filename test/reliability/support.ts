@@ -20,7 +20,7 @@ export const INJECTIONS = [
   "1' or 1=1 --",
   '" or ""="',
   "'; select pg_sleep(5); --",
-  "$1 $2 ${1}",
+  '$1 $2 ${1}',
   "\\'; truncate inventory.stock cascade; --",
   "x' union select card_number from orders.orders --",
   '%27%3B%20drop%20table%20x%3B',
@@ -30,7 +30,11 @@ export const INJECTIONS = [
 export const prefixed = (topic: string) => `${process.env.KAFKA_TOPIC_PREFIX ?? ''}${topic}`;
 
 export function kafka(): Kafka {
-  return new Kafka({ clientId: 'reliability-test', brokers: requireEnv('KAFKA_BROKERS').split(','), logLevel: logLevel.NOTHING });
+  return new Kafka({
+    clientId: 'reliability-test',
+    brokers: requireEnv('KAFKA_BROKERS').split(','),
+    logLevel: logLevel.NOTHING,
+  });
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -56,26 +60,40 @@ export function uniqueCard(): string {
  * answer (5xx or a network error while a dependency is down) is retried with the same
  * Idempotency-Key, as a client should: the order must then exist exactly once.
  */
-export async function placeOrders(count: number, make: (i: number) => { items: { productId: string; quantity: number }[]; cardNumber?: string; customerId: string }, { limit = 8, onAnswer }: { limit?: number; onAnswer?: (status: number) => void } = {}): Promise<string[]> {
+export async function placeOrders(
+  count: number,
+  make: (i: number) => {
+    items: { productId: string; quantity: number }[];
+    cardNumber?: string;
+    customerId: string;
+  },
+  { limit = 8, onAnswer }: { limit?: number; onAnswer?: (status: number) => void } = {},
+): Promise<string[]> {
   const ids: string[] = new Array(count);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, count) }, async () => {
-    while (next < count) {
-      const i = next++;
-      const { items, cardNumber = '4242424242424242', customerId } = make(i);
-      const key = randomUUID();
-      for (let attempt = 0; ; attempt++) {
-        const response = await api('POST', '/orders', { body: { customerId, items, payment: { cardNumber } }, headers: { 'idempotency-key': key } }).catch(() => ({ status: 0, body: undefined, text: 'network error' }));
-        onAnswer?.(response.status);
-        if (response.status === 202 || response.status === 200) {
-          ids[i] = response.body.id;
-          break;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, count) }, async () => {
+      while (next < count) {
+        const i = next++;
+        const { items, cardNumber = '4242424242424242', customerId } = make(i);
+        const key = randomUUID();
+        for (let attempt = 0; ; attempt++) {
+          const response = await api('POST', '/orders', {
+            body: { customerId, items, payment: { cardNumber } },
+            headers: { 'idempotency-key': key },
+          }).catch(() => ({ status: 0, body: undefined, text: 'network error' }));
+          onAnswer?.(response.status);
+          if (response.status === 202 || response.status === 200) {
+            ids[i] = response.body.id;
+            break;
+          }
+          if ((response.status !== 0 && response.status < 500) || attempt >= 30)
+            throw new Error(`POST /orders answered ${response.status}: ${response.text}`);
+          await sleep(300);
         }
-        if ((response.status !== 0 && response.status < 500) || attempt >= 30) throw new Error(`POST /orders answered ${response.status}: ${response.text}`);
-        await sleep(300);
       }
-    }
-  }));
+    }),
+  );
   return ids;
 }
 
@@ -84,13 +102,18 @@ export async function allTerminal(ids: string[], timeoutMs = 120_000): Promise<R
   const sql = testDb();
   let last: unknown;
   try {
-    return await eventually(async () => {
-      const rows = await sql<{ status: string; n: number }[]>`select status, count(*)::int as n from orders.orders where id in ${sql(ids)} group by status`;
-      last = rows;
-      const total = rows.reduce((n, r) => n + r.n, 0);
-      if (total !== ids.length || rows.some((r) => !TERMINAL.includes(r.status))) return undefined;
-      return Object.fromEntries(rows.map((r) => [r.status, r.n]));
-    }, { timeoutMs, intervalMs: 500, what: `${ids.length} orders terminal` });
+    return await eventually(
+      async () => {
+        const rows = await sql<
+          { status: string; n: number }[]
+        >`select status, count(*)::int as n from orders.orders where id in ${sql(ids)} group by status`;
+        last = rows;
+        const total = rows.reduce((n, r) => n + r.n, 0);
+        if (total !== ids.length || rows.some((r) => !TERMINAL.includes(r.status))) return undefined;
+        return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+      },
+      { timeoutMs, intervalMs: 500, what: `${ids.length} orders terminal` },
+    );
   } catch (error) {
     throw new Error(`${(error as Error).message}; statuses: ${JSON.stringify(last)}`);
   }

@@ -19,9 +19,12 @@ afterAll(closeTestDb);
 
 /** A function's timeout in seconds: its own `timeout:` in its yml, else the provider's. */
 function functionTimeout(file: string, name: string): number {
-  const block = new RegExp(`^${name}:\\n((?:[ \\t].*\\n|\\n)*)`, 'm').exec(readFileSync(file, 'utf8'))?.[1] ?? '';
+  const block =
+    new RegExp(`^${name}:\\n((?:[ \\t].*\\n|\\n)*)`, 'm').exec(readFileSync(file, 'utf8'))?.[1] ?? '';
   const own = /^ {2}timeout:\s*(\d+)/m.exec(block)?.[1];
-  const provider = /^provider:[\s\S]*?^ {2}timeout:\s*(\d+)/m.exec(readFileSync('serverless.yml', 'utf8'))?.[1];
+  const provider = /^provider:[\s\S]*?^ {2}timeout:\s*(\d+)/m.exec(
+    readFileSync('serverless.yml', 'utf8'),
+  )?.[1];
   return Number(own ?? provider ?? 6);
 }
 
@@ -44,17 +47,28 @@ it('an onProductCreated that times out mid-transaction rolls back; the retry doe
       end if;
       return new;
     end $$`);
-  await sql.unsafe(`create trigger ${name} after insert on inventory.stock for each row execute function public.${name}()`);
+  await sql.unsafe(
+    `create trigger ${name} after insert on inventory.stock for each row execute function public.${name}()`,
+  );
   try {
-    const created = await api('POST', '/products', { admin: true, body: { sku, name: 'Stalled stock row', price: 500, initialStock } });
+    const created = await api('POST', '/products', {
+      admin: true,
+      body: { sku, name: 'Stalled stock row', price: 500, initialStock },
+    });
     expect(created.status).toBe(201);
     const productId = created.body.id as string;
     // The first attempt reaches the stall, then (after its timeout and a retry) the row appears.
-    const stalled = await eventually(async () => {
-      const [row] = await sql.unsafe(`select last_value::text as xid, is_called from public.${name}`);
-      return row!.isCalled ? { xid: String(row!.xid) } : undefined;
-    }, { timeoutMs: 30_000, what: 'the stalled first attempt' });
-    await eventually(async () => (await sql`select 1 from inventory.stock where product_id = ${productId}`).length === 1, { timeoutMs: (stallSeconds + 30) * 1000, what: 'the stock row' });
+    const stalled = await eventually(
+      async () => {
+        const [row] = await sql.unsafe(`select last_value::text as xid, is_called from public.${name}`);
+        return row!.isCalled ? { xid: String(row!.xid) } : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the stalled first attempt' },
+    );
+    await eventually(
+      async () => (await sql`select 1 from inventory.stock where product_id = ${productId}`).length === 1,
+      { timeoutMs: (stallSeconds + 30) * 1000, what: 'the stock row' },
+    );
     // The retry has done the work; the first attempt's transaction is gone.
     let status = '';
     for (let i = 0; i < 60 && !['aborted', 'committed'].includes(status); i++) {
@@ -62,11 +76,15 @@ it('an onProductCreated that times out mid-transaction rolls back; the retry doe
       if (status === 'in progress') await new Promise((resolve) => setTimeout(resolve, 500));
     }
     expect(status).toBe('aborted');
-    expect(await sql`select on_hand, reserved, orderable from inventory.stock where product_id = ${productId}`).toEqual([{ onHand: initialStock, reserved: 0, orderable: true }]);
+    expect(
+      await sql`select on_hand, reserved, orderable from inventory.stock where product_id = ${productId}`,
+    ).toEqual([{ onHand: initialStock, reserved: 0, orderable: true }]);
     const order = await place([{ productId, quantity: 2 }]);
     expect((await settled(order.id, 60_000)).status).toBe('COMPLETED');
     await stockSettlesAt(productId, { onHand: initialStock - 2, reserved: 0 });
   } finally {
-    await sql.unsafe(`drop trigger if exists ${name} on inventory.stock; drop function if exists public.${name}(); drop sequence if exists public.${name}`);
+    await sql.unsafe(
+      `drop trigger if exists ${name} on inventory.stock; drop function if exists public.${name}(); drop sequence if exists public.${name}`,
+    );
   }
 }, 150_000);
