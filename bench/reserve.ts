@@ -70,6 +70,7 @@ export async function runApp(options: ReserveOptions, shape: 'uniform' | 'hot'):
           process.execPath,
           ['--import', 'tsx', path.join(import.meta.dirname, 'reserve-driver.ts')],
           {
+            cwd: path.resolve(import.meta.dirname, '..'),
             env: {
               ...process.env,
               BENCH_DRIVER: JSON.stringify({ url: options.url, products, clients, seconds: options.seconds }),
