@@ -9,7 +9,10 @@ import { createHash } from 'node:crypto';
 export const SHOPSTREAM_NAMESPACE = '0d5f1f3c-7f0e-4a39-9b7c-54b0f0d4e7a1';
 
 export function uuidV5(name: string, namespace: string = SHOPSTREAM_NAMESPACE): string {
-  const hash = createHash('sha1').update(Buffer.from(namespace.replaceAll('-', ''), 'hex')).update(name, 'utf8').digest();
+  const hash = createHash('sha1')
+    .update(Buffer.from(namespace.replaceAll('-', ''), 'hex'))
+    .update(name, 'utf8')
+    .digest();
   hash[6] = (hash[6]! & 0x0f) | 0x50;
   hash[8] = (hash[8]! & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString('hex');

@@ -45,7 +45,12 @@ export async function hasReservations(tx: Tx, orderId: string): Promise<boolean>
 }
 
 export async function holdLines(tx: Tx, orderId: string, lines: readonly Line[]): Promise<void> {
-  const rows = lines.map((line) => ({ orderId, productId: line.productId, quantity: line.quantity, status: 'HELD' }));
+  const rows = lines.map((line) => ({
+    orderId,
+    productId: line.productId,
+    quantity: line.quantity,
+    status: 'HELD',
+  }));
   await tx`insert into inventory.reservations ${tx(rows, 'orderId', 'productId', 'quantity', 'status')}`;
   const products = lines.map((line) => line.productId);
   const quantities = lines.map((line) => line.quantity);
@@ -60,12 +65,19 @@ export async function holdLines(tx: Tx, orderId: string, lines: readonly Line[])
  * reserved both drop), RELEASED gives them back (reserved drops). Only HELD rows change, so
  * settling twice changes nothing. Returns the lines settled.
  */
-export async function settleHeld(tx: Tx, orderId: string, outcome: 'COMMITTED' | 'RELEASED'): Promise<Line[]> {
+export async function settleHeld(
+  tx: Tx,
+  orderId: string,
+  outcome: 'COMMITTED' | 'RELEASED',
+): Promise<Line[]> {
   const held = await tx<Line[]>`
     select product_id, quantity from inventory.reservations
     where order_id = ${orderId} and status = 'HELD' order by product_id for update`;
   if (!held.length) return [];
-  await lockStock(tx, held.map((line) => line.productId));
+  await lockStock(
+    tx,
+    held.map((line) => line.productId),
+  );
   await tx`update inventory.reservations set status = ${outcome}, updated_at = now() where order_id = ${orderId} and status = 'HELD'`;
   const products = held.map((line) => line.productId);
   const quantities = held.map((line) => line.quantity);

@@ -10,7 +10,15 @@ import { enqueue } from '#layers/outbox';
 import { logger } from '#layers/observability';
 import { TOPICS } from '#layers/topics';
 import type { OrderPlacedData, StockRejectedData, StockReservedData } from '#layers/schemas/order-events';
-import { hasReservations, holdLines, isClosed, lockOrderReservation, lockStock, markClosed, settleHeld } from './reservation-repository.ts';
+import {
+  hasReservations,
+  holdLines,
+  isClosed,
+  lockOrderReservation,
+  lockStock,
+  markClosed,
+  settleHeld,
+} from './reservation-repository.ts';
 import { decideReservation, normaliseLines } from './reservations.ts';
 
 export async function reserveForOrder(tx: Tx, order: OrderPlacedData): Promise<void> {
@@ -25,17 +33,35 @@ export async function reserveForOrder(tx: Tx, order: OrderPlacedData): Promise<v
     return;
   }
   const lines = normaliseLines(order.items);
-  const decision = decideReservation(lines, await lockStock(tx, lines.map((line) => line.productId)));
+  const decision = decideReservation(
+    lines,
+    await lockStock(
+      tx,
+      lines.map((line) => line.productId),
+    ),
+  );
   if (decision.kind === 'reject') {
     logger.info('stock rejected', { reason: decision.reason });
     // Closed for good: a re-published order.placed must not reserve it later, when stock is back.
     await markClosed(tx, order.orderId);
-    await enqueue<StockRejectedData>(tx, { topic: TOPICS.stockRejected, key: order.orderId, type: TOPICS.stockRejected, correlationId: order.orderId, data: { orderId: order.orderId, reason: decision.reason } });
+    await enqueue<StockRejectedData>(tx, {
+      topic: TOPICS.stockRejected,
+      key: order.orderId,
+      type: TOPICS.stockRejected,
+      correlationId: order.orderId,
+      data: { orderId: order.orderId, reason: decision.reason },
+    });
     return;
   }
   await holdLines(tx, order.orderId, decision.lines);
   logger.info('stock reserved', { lines: decision.lines.length });
-  await enqueue<StockReservedData>(tx, { topic: TOPICS.stockReserved, key: order.orderId, type: TOPICS.stockReserved, correlationId: order.orderId, data: { orderId: order.orderId, items: decision.lines } });
+  await enqueue<StockReservedData>(tx, {
+    topic: TOPICS.stockReserved,
+    key: order.orderId,
+    type: TOPICS.stockReserved,
+    correlationId: order.orderId,
+    data: { orderId: order.orderId, items: decision.lines },
+  });
 }
 
 /** order.completed commits the held stock; order.failed and order.cancelled release it. */
@@ -44,5 +70,8 @@ export async function settleForOrder(tx: Tx, orderId: string, closingEvent: stri
   await lockOrderReservation(tx, orderId);
   const settled = await settleHeld(tx, orderId, outcome);
   await markClosed(tx, orderId);
-  logger.info(settled.length ? `reservation ${outcome.toLowerCase()}` : 'no held reservation to settle', { closingEvent, lines: settled.length });
+  logger.info(settled.length ? `reservation ${outcome.toLowerCase()}` : 'no held reservation to settle', {
+    closingEvent,
+    lines: settled.length,
+  });
 }

@@ -26,7 +26,9 @@ export class OutOfStockError extends Error {
 export function normaliseLines(lines: readonly Line[]): Line[] {
   const merged = new Map<string, number>();
   for (const line of lines) merged.set(line.productId, (merged.get(line.productId) ?? 0) + line.quantity);
-  return [...merged].map(([productId, quantity]) => ({ productId, quantity })).sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
+  return [...merged]
+    .map(([productId, quantity]) => ({ productId, quantity }))
+    .sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
 }
 
 export function decideReservation(lines: readonly Line[], stock: readonly StockLevel[]): ReservationDecision {
@@ -35,10 +37,16 @@ export function decideReservation(lines: readonly Line[], stock: readonly StockL
   for (const line of wanted) {
     const level = byProduct.get(line.productId);
     if (!level) return { kind: 'reject', reason: `product ${line.productId} is unknown` };
-    if (!level.orderable) return { kind: 'reject', reason: `product ${line.productId} can no longer be ordered` };
+    if (!level.orderable)
+      return { kind: 'reject', reason: `product ${line.productId} can no longer be ordered` };
     const available = level.onHand - level.reserved;
     if (available < line.quantity) {
-      return { kind: 'reject', reason: new OutOfStockError(`product ${line.productId}: ${line.quantity} requested, ${Math.max(0, available)} available`).message };
+      return {
+        kind: 'reject',
+        reason: new OutOfStockError(
+          `product ${line.productId}: ${line.quantity} requested, ${Math.max(0, available)} available`,
+        ).message,
+      };
     }
   }
   return { kind: 'reserve', lines: wanted };

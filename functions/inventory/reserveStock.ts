@@ -3,4 +3,7 @@ import { kafkaHandler } from '#layers/kafka/consumer';
 import { OrderPlacedData } from '#layers/schemas/order-events';
 import { reserveForOrder } from './reservation-service.ts';
 
-export const handler = kafkaHandler({ consumer: 'inventory.reserveStock', schema: OrderPlacedData }, (tx, event) => reserveForOrder(tx, event.data));
+export const handler = kafkaHandler(
+  { consumer: 'inventory.reserveStock', schema: OrderPlacedData },
+  (tx, event) => reserveForOrder(tx, event.data),
+);

@@ -3,4 +3,7 @@ import { kafkaHandler } from '#layers/kafka/consumer';
 import { OrderClosedData } from '#layers/schemas/order-events';
 import { settleForOrder } from './reservation-service.ts';
 
-export const handler = kafkaHandler({ consumer: 'inventory.settleReservation', schema: OrderClosedData }, (tx, event) => settleForOrder(tx, event.data.orderId, event.type));
+export const handler = kafkaHandler(
+  { consumer: 'inventory.settleReservation', schema: OrderClosedData },
+  (tx, event) => settleForOrder(tx, event.data.orderId, event.type),
+);

@@ -7,5 +7,6 @@ function count(name: string, dimension: string, value: string): void {
   single.addMetric(name, MetricUnit.Count, 1);
 }
 
-export const countOrderOutcome = (outcome: 'COMPLETED' | 'REJECTED' | 'FAILED' | 'CANCELLED') => count('OrdersFinished', 'outcome', outcome);
+export const countOrderOutcome = (outcome: 'COMPLETED' | 'REJECTED' | 'FAILED' | 'CANCELLED') =>
+  count('OrdersFinished', 'outcome', outcome);
 export const countPaymentAttempt = (result: string) => count('PaymentAttempts', 'result', result);

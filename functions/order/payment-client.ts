@@ -9,8 +9,12 @@ import { once, readEnv } from '#layers/env';
 import { ChargeResult, InquiryResult, VoidResult, type ChargeRequest } from '#layers/schemas/payment';
 
 const PaymentClientEnv = z.object({
-  PAYMENT_CHARGE_FUNCTION: z.string().min(1, 'PAYMENT_CHARGE_FUNCTION names the chargePayment Lambda function'),
-  PAYMENT_INQUIRY_FUNCTION: z.string().min(1, 'PAYMENT_INQUIRY_FUNCTION names the inquirePayment Lambda function'),
+  PAYMENT_CHARGE_FUNCTION: z
+    .string()
+    .min(1, 'PAYMENT_CHARGE_FUNCTION names the chargePayment Lambda function'),
+  PAYMENT_INQUIRY_FUNCTION: z
+    .string()
+    .min(1, 'PAYMENT_INQUIRY_FUNCTION names the inquirePayment Lambda function'),
   PAYMENT_VOID_FUNCTION: z.string().min(1, 'PAYMENT_VOID_FUNCTION names the voidPayments Lambda function'),
   /** serverless-offline's Lambda endpoint locally; unset on AWS. */
   LAMBDA_ENDPOINT: z.preprocess((value) => (value === '' ? undefined : value), z.url().optional()),
@@ -24,7 +28,9 @@ const client = once(() => {
   return new LambdaClient({
     region: AWS_REGION,
     maxAttempts: 1,
-    ...(LAMBDA_ENDPOINT ? { endpoint: LAMBDA_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    ...(LAMBDA_ENDPOINT
+      ? { endpoint: LAMBDA_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : {}),
   });
 });
 
@@ -57,15 +63,27 @@ async function invoke(functionName: string, payload: unknown): Promise<unknown> 
   let response;
   try {
     response = await client().send(
-      new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify(payload)) }),
+      new InvokeCommand({
+        FunctionName: functionName,
+        InvocationType: 'RequestResponse',
+        Payload: Buffer.from(JSON.stringify(payload)),
+      }),
       { abortSignal: AbortSignal.timeout(timeoutMs) },
     );
   } catch (error) {
     const name = (error as Error).name;
-    if (name === 'AbortError' || name === 'TimeoutError') throw new PaymentTimeoutError(`${functionName} did not answer within ${timeoutMs} ms`, { cause: error });
-    throw new PaymentServiceError(`${functionName} could not be invoked: ${(error as Error).message}`, { cause: error });
+    if (name === 'AbortError' || name === 'TimeoutError')
+      throw new PaymentTimeoutError(`${functionName} did not answer within ${timeoutMs} ms`, {
+        cause: error,
+      });
+    throw new PaymentServiceError(`${functionName} could not be invoked: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const text = response.Payload ? Buffer.from(response.Payload).toString('utf8') : '';
-  if (response.FunctionError) throw new PaymentServiceError(`${functionName} failed (${response.FunctionError}): ${text.slice(0, 500)}`);
+  if (response.FunctionError)
+    throw new PaymentServiceError(
+      `${functionName} failed (${response.FunctionError}): ${text.slice(0, 500)}`,
+    );
   return text ? JSON.parse(text) : undefined;
 }

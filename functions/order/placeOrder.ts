@@ -3,4 +3,6 @@ import { httpHandler } from '#layers/http/route';
 import { placeOrder } from './orders.ts';
 import { placeOrder as route } from './routes.ts';
 
-export const handler = httpHandler(route, async ({ body, headers }) => placeOrder(body, headers['idempotency-key']));
+export const handler = httpHandler(route, async ({ body, headers }) =>
+  placeOrder(body, headers['idempotency-key']),
+);

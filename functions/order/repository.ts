@@ -36,7 +36,9 @@ export interface CatalogPrice {
 
 /** Catalog prices (a read-only read of product.products, the documented shortcut across schemas). */
 export async function catalogPrices(sql: Queryable, productIds: readonly string[]): Promise<CatalogPrice[]> {
-  return sql<CatalogPrice[]>`select id, price::float8 as price, currency from product.products where id = any(${[...productIds]}::uuid[])`;
+  return sql<
+    CatalogPrice[]
+  >`select id, price::float8 as price, currency from product.products where id = any(${[...productIds]}::uuid[])`;
 }
 
 export interface NewOrder {
@@ -65,7 +67,9 @@ export async function insertOrder(tx: Tx, order: NewOrder): Promise<OrderRow | u
 }
 
 export async function findOrderByIdempotencyKey(sql: Queryable, key: string): Promise<OrderRow | undefined> {
-  const [row] = await sql<OrderRow[]>`select ${orderColumns(sql)} from orders.orders where idempotency_key = ${key}`;
+  const [row] = await sql<
+    OrderRow[]
+  >`select ${orderColumns(sql)} from orders.orders where idempotency_key = ${key}`;
   return row;
 }
 
@@ -76,7 +80,9 @@ export async function findOrder(sql: Queryable, id: string): Promise<OrderRow | 
 
 /** Locks the order row: every saga step and cancel serialise on it. */
 export async function lockOrder(tx: Tx, id: string): Promise<OrderRow | undefined> {
-  const [row] = await tx<OrderRow[]>`select ${orderColumns(tx)} from orders.orders where id = ${id} for update`;
+  const [row] = await tx<
+    OrderRow[]
+  >`select ${orderColumns(tx)} from orders.orders where id = ${id} for update`;
   return row;
 }
 
@@ -86,7 +92,11 @@ export async function cardToCharge(tx: Tx, id: string): Promise<string> {
   return row.cardNumber;
 }
 
-export async function updateOrder(tx: Tx, id: string, change: { status?: OrderStatus; paymentAttempts?: number; failureReason?: string }): Promise<void> {
+export async function updateOrder(
+  tx: Tx,
+  id: string,
+  change: { status?: OrderStatus; paymentAttempts?: number; failureReason?: string },
+): Promise<void> {
   await tx`
     update orders.orders set
       status = coalesce(${change.status ?? null}, status),
@@ -96,7 +106,12 @@ export async function updateOrder(tx: Tx, id: string, change: { status?: OrderSt
     where id = ${id}`;
 }
 
-export async function addTimeline(tx: Tx, orderId: string, status: OrderStatus, detail: string): Promise<void> {
+export async function addTimeline(
+  tx: Tx,
+  orderId: string,
+  status: OrderStatus,
+  detail: string,
+): Promise<void> {
   await tx`insert into orders.timeline (order_id, status, detail) values (${orderId}, ${status}, ${detail})`;
 }
 
@@ -107,12 +122,18 @@ export async function itemsOf(sql: Queryable, orderIds: readonly string[]): Prom
     where order_id = any(${[...orderIds]}::uuid[]) order by order_id, product_id`;
 }
 
-export async function timelineOf(sql: Queryable, orderId: string): Promise<{ at: Date; status: OrderStatus; detail: string }[]> {
+export async function timelineOf(
+  sql: Queryable,
+  orderId: string,
+): Promise<{ at: Date; status: OrderStatus; detail: string }[]> {
   return sql`select at, status, detail from orders.timeline where order_id = ${orderId} order by id` as never;
 }
 
 /** One page, newest first; the cursor is the id of the last order of the previous page. */
-export async function pageOfOrders(sql: Queryable, filter: { customerId?: string; status?: OrderStatus; limit: number; after?: string }): Promise<OrderRow[]> {
+export async function pageOfOrders(
+  sql: Queryable,
+  filter: { customerId?: string; status?: OrderStatus; limit: number; after?: string },
+): Promise<OrderRow[]> {
   return sql<OrderRow[]>`
     select ${orderColumns(sql)} from orders.orders
     where true

@@ -11,7 +11,11 @@ import { ORDER_STATUSES } from './saga.ts';
 export const MAX_ITEMS = 50;
 export const MAX_QUANTITY = 1000;
 
-const ExampleIds = { order: '8d2f4b7e-1c3a-4e5f-9a8b-7c6d5e4f3a2b', customer: '5b1e0a4c-9d8f-4a7b-8c6d-1e2f3a4b5c6d', product: '1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d' };
+const ExampleIds = {
+  order: '8d2f4b7e-1c3a-4e5f-9a8b-7c6d5e4f3a2b',
+  customer: '5b1e0a4c-9d8f-4a7b-8c6d-1e2f3a4b5c6d',
+  product: '1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d',
+};
 
 export const OrderStatusSchema = z.enum(ORDER_STATUSES).meta({ id: 'OrderStatus' });
 
@@ -22,7 +26,9 @@ export const PlaceOrderBody = z
       .array(z.strictObject({ productId: z.uuid(), quantity: z.number().int().min(1).max(MAX_QUANTITY) }))
       .min(1)
       .max(MAX_ITEMS)
-      .describe('Lines of the order; a product listed twice is merged into one line (at most 1000 units in all)'),
+      .describe(
+        'Lines of the order; a product listed twice is merged into one line (at most 1000 units in all)',
+      ),
     payment: z.strictObject({
       cardNumber: z
         .string()
@@ -31,7 +37,14 @@ export const PlaceOrderBody = z
         .describe('Charged on every payment attempt; only its last four digits are ever shown'),
     }),
   })
-  .meta({ id: 'PlaceOrder', example: { customerId: ExampleIds.customer, items: [{ productId: ExampleIds.product, quantity: 2 }], payment: { cardNumber: '4242424242424242' } } });
+  .meta({
+    id: 'PlaceOrder',
+    example: {
+      customerId: ExampleIds.customer,
+      items: [{ productId: ExampleIds.product, quantity: 2 }],
+      payment: { cardNumber: '4242424242424242' },
+    },
+  });
 export type PlaceOrderBody = z.infer<typeof PlaceOrderBody>;
 
 export const OrderSchema = z
@@ -39,7 +52,9 @@ export const OrderSchema = z
     id: z.uuid(),
     customerId: z.uuid(),
     status: OrderStatusSchema,
-    items: z.array(z.object({ productId: z.uuid(), quantity: z.number().int(), unitPrice: z.number().int() })),
+    items: z.array(
+      z.object({ productId: z.uuid(), quantity: z.number().int(), unitPrice: z.number().int() }),
+    ),
     total: z.number().int(),
     currency: z.string(),
     paymentAttempts: z.number().int(),
@@ -64,8 +79,17 @@ export const OrderSchema = z
 export type OrderView = z.infer<typeof OrderSchema>;
 
 export const TimelineSchema = z
-  .object({ items: z.array(z.object({ at: z.iso.datetime(), status: OrderStatusSchema, detail: z.string() })) })
-  .meta({ id: 'OrderTimeline', example: { items: [{ at: '2026-01-01T12:00:00.000Z', status: 'PENDING', detail: 'order placed: 1 line, total 3998 USD' }] } });
+  .object({
+    items: z.array(z.object({ at: z.iso.datetime(), status: OrderStatusSchema, detail: z.string() })),
+  })
+  .meta({
+    id: 'OrderTimeline',
+    example: {
+      items: [
+        { at: '2026-01-01T12:00:00.000Z', status: 'PENDING', detail: 'order placed: 1 line, total 3998 USD' },
+      ],
+    },
+  });
 export type TimelineView = z.infer<typeof TimelineSchema>;
 
 const OrderIdParams = z.object({ id: z.uuid() });
@@ -76,7 +100,14 @@ export const placeOrder = defineRoute({
   path: '/orders',
   summary: 'Place an order (202: accepted as PENDING; the saga reserves stock and charges the card)',
   tags: ['Orders'],
-  headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional().describe('Same key and body: the same order; same key, other body: 409') }),
+  headers: z.object({
+    'idempotency-key': z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('Same key and body: the same order; same key, other body: 409'),
+  }),
   body: PlaceOrderBody,
   response: { status: 202, description: 'The accepted order', schema: OrderSchema },
   problems: [409, 413, 415],
@@ -118,14 +149,21 @@ export const listOrders = defineRoute({
   summary: 'Orders, newest first, optionally of one customer or in one status (keyset pagination)',
   tags: ['Orders'],
   query: ListOrdersQuery,
-  response: { status: 200, description: 'One page', schema: z.object({ items: z.array(OrderSchema), nextCursor: z.uuid().nullable() }).meta({ id: 'OrderPage' }) },
+  response: {
+    status: 200,
+    description: 'One page',
+    schema: z
+      .object({ items: z.array(OrderSchema), nextCursor: z.uuid().nullable() })
+      .meta({ id: 'OrderPage' }),
+  },
 });
 
 export const cancelOrder = defineRoute({
   operationId: 'cancelOrder',
   method: 'post',
   path: '/orders/{id}/cancel',
-  summary: 'Cancel an order that is not COMPLETED yet; its stock is released (cancelling a CANCELLED order is a no-op)',
+  summary:
+    'Cancel an order that is not COMPLETED yet; its stock is released (cancelling a CANCELLED order is a no-op)',
   tags: ['Orders'],
   params: OrderIdParams,
   response: { status: 200, description: 'The cancelled order', schema: OrderSchema },

@@ -3,10 +3,18 @@
  * cancelled, how long to wait before a retry, and what to do after a payment step answered.
  * The I/O around them is in saga-steps.ts.
  */
-export const ORDER_STATUSES = ['PENDING', 'RESERVED', 'COMPLETED', 'REJECTED', 'FAILED', 'CANCELLED'] as const;
+export const ORDER_STATUSES = [
+  'PENDING',
+  'RESERVED',
+  'COMPLETED',
+  'REJECTED',
+  'FAILED',
+  'CANCELLED',
+] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-export const isTerminal = (status: OrderStatus) => status === 'COMPLETED' || status === 'REJECTED' || status === 'FAILED' || status === 'CANCELLED';
+export const isTerminal = (status: OrderStatus) =>
+  status === 'COMPLETED' || status === 'REJECTED' || status === 'FAILED' || status === 'CANCELLED';
 
 /** Cancel: PENDING and RESERVED become CANCELLED; CANCELLED stays (idempotent); others refuse. */
 export function cancelDecision(status: OrderStatus): 'cancel' | 'already' | 'refuse' {
@@ -29,7 +37,11 @@ export interface RetryPolicy {
  * Exponential backoff with "equal jitter": half of the exponential step is fixed, half random, so
  * retries spread out but the wait still grows with every attempt. `failedAttempt` is 1-based.
  */
-export function backoffMs(failedAttempt: number, policy: Pick<RetryPolicy, 'baseMs' | 'capMs'>, random: () => number = Math.random): number {
+export function backoffMs(
+  failedAttempt: number,
+  policy: Pick<RetryPolicy, 'baseMs' | 'capMs'>,
+  random: () => number = Math.random,
+): number {
   const step = Math.min(policy.capMs, policy.baseMs * 2 ** (failedAttempt - 1));
   return Math.round(step / 2 + random() * (step / 2));
 }
@@ -73,14 +85,36 @@ export function decideAfterPayment(
     case 'absent':
     case 'pending':
     case 'unknown': {
-      const why = answer.kind === 'pending' ? 'still settling' : answer.kind === 'absent' ? 'not recorded by the processor yet' : answer.why;
-      if (position.inquiries >= policy.maxInquiries) return retryOrFail(position.attempt, `no final answer after ${position.inquiries} inquiries`, policy, random);
-      return { kind: 'inquire', inquiries: position.inquiries + 1, delayMs: policy.inquiryDelayMs, reason: why };
+      const why =
+        answer.kind === 'pending'
+          ? 'still settling'
+          : answer.kind === 'absent'
+            ? 'not recorded by the processor yet'
+            : answer.why;
+      if (position.inquiries >= policy.maxInquiries)
+        return retryOrFail(
+          position.attempt,
+          `no final answer after ${position.inquiries} inquiries`,
+          policy,
+          random,
+        );
+      return {
+        kind: 'inquire',
+        inquiries: position.inquiries + 1,
+        delayMs: policy.inquiryDelayMs,
+        reason: why,
+      };
     }
   }
 }
 
 function retryOrFail(attempt: number, why: string, policy: RetryPolicy, random: () => number): NextStep {
-  if (attempt >= policy.maxAttempts) return { kind: 'fail', reason: `payment failed after ${attempt} attempts (last: ${why})` };
-  return { kind: 'retry', nextAttempt: attempt + 1, delayMs: backoffMs(attempt, policy, random), reason: why };
+  if (attempt >= policy.maxAttempts)
+    return { kind: 'fail', reason: `payment failed after ${attempt} attempts (last: ${why})` };
+  return {
+    kind: 'retry',
+    nextAttempt: attempt + 1,
+    delayMs: backoffMs(attempt, policy, random),
+    reason: why,
+  };
 }

@@ -3,4 +3,6 @@ import middy from '@middy/core';
 import { InquiryRequest, type InquiryResult } from '#layers/schemas/payment';
 import { inquire } from './payments.ts';
 
-export const handler = middy<unknown, InquiryResult>().handler(async (event) => inquire(InquiryRequest.parse(event).paymentId));
+export const handler = middy<unknown, InquiryResult>().handler(async (event) =>
+  inquire(InquiryRequest.parse(event).paymentId),
+);

@@ -12,8 +12,22 @@ import { db, isPgError, PgCode } from '#layers/db';
 import { once, readEnv } from '#layers/env';
 import { NotFoundError } from '#layers/errors';
 import { logger } from '#layers/observability';
-import { paymentIdFor, type ChargeRequest, type ChargeResult, type InquiryResult, type VoidResult } from '#layers/schemas/payment';
-import { findApprovedPayment, findPayment, insertPaymentOnce, listPaymentsOfOrder, settleDuePayment, voidOpenPayments, type PaymentRow } from './repository.ts';
+import {
+  paymentIdFor,
+  type ChargeRequest,
+  type ChargeResult,
+  type InquiryResult,
+  type VoidResult,
+} from '#layers/schemas/payment';
+import {
+  findApprovedPayment,
+  findPayment,
+  insertPaymentOnce,
+  listPaymentsOfOrder,
+  settleDuePayment,
+  voidOpenPayments,
+  type PaymentRow,
+} from './repository.ts';
 import { simulateCharge, type SimulatedOutcome } from './simulator.ts';
 
 const rate = z.coerce.number().min(0).max(1).default(0);
@@ -44,19 +58,31 @@ export async function charge(request: ChargeRequest): Promise<ChargeResult> {
   }).catch(async (error: unknown) => {
     // Another attempt of this order was approved (its call had timed out and it settled late):
     // never charge twice; answer with the approval that exists.
-    const approved = isPgError(error, PgCode.uniqueViolation) ? await findApprovedPayment(db(), request.orderId) : undefined;
+    const approved = isPgError(error, PgCode.uniqueViolation)
+      ? await findApprovedPayment(db(), request.orderId)
+      : undefined;
     if (!approved) throw error;
-    logger.warn('order already has an approved charge; not charging again', { paymentId: approved.id, attempt: request.attempt });
+    logger.warn('order already has an approved charge; not charging again', {
+      paymentId: approved.id,
+      attempt: request.attempt,
+    });
     return { row: approved, created: false };
   });
   const { row, created } = stored;
-  logger.info(created ? 'charge recorded' : 'charge already recorded; answering from the ledger', { paymentId: row.id, attempt: row.attempt, status: row.status });
+  logger.info(created ? 'charge recorded' : 'charge already recorded; answering from the ledger', {
+    paymentId: row.id,
+    attempt: row.attempt,
+    status: row.status,
+  });
   if (row.status !== 'PENDING' || !row.settleAt) return toResult(row);
   await sleep(Math.max(0, row.settleAt.getTime() - Date.now()));
   return toResult((await settleDuePayment(db(), row.id)) ?? (await findPayment(db(), row.id)) ?? row);
 }
 
-function recordedState(outcome: SimulatedOutcome, slowMs: number): Pick<PaymentRow, 'status' | 'failureCode' | 'retryable' | 'settleAt'> {
+function recordedState(
+  outcome: SimulatedOutcome,
+  slowMs: number,
+): Pick<PaymentRow, 'status' | 'failureCode' | 'retryable' | 'settleAt'> {
   switch (outcome.kind) {
     case 'approved':
       return { status: 'APPROVED', failureCode: null, retryable: false, settleAt: null };
@@ -65,7 +91,12 @@ function recordedState(outcome: SimulatedOutcome, slowMs: number): Pick<PaymentR
     case 'failed':
       return { status: 'FAILED', failureCode: outcome.code, retryable: true, settleAt: null };
     case 'slow-approval':
-      return { status: 'PENDING', failureCode: null, retryable: false, settleAt: new Date(Date.now() + slowMs) };
+      return {
+        status: 'PENDING',
+        failureCode: null,
+        retryable: false,
+        settleAt: new Date(Date.now() + slowMs),
+      };
   }
 }
 
@@ -90,7 +121,11 @@ export async function getPayment(paymentId: string): Promise<PaymentView> {
 
 export async function listPayments(orderId: string): Promise<{ items: PaymentView[] }> {
   const rows = await listPaymentsOfOrder(db(), orderId);
-  const settled = await Promise.all(rows.map(async (row) => (row.status === 'PENDING' ? ((await settleDuePayment(db(), row.id)) ?? row) : row)));
+  const settled = await Promise.all(
+    rows.map(async (row) =>
+      row.status === 'PENDING' ? ((await settleDuePayment(db(), row.id)) ?? row) : row,
+    ),
+  );
   return { items: settled.map(toView) };
 }
 

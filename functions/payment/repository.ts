@@ -30,10 +30,14 @@ export interface NewPayment {
   settleAt: Date | null;
 }
 
-const columns = (sql: Queryable) => sql`id, order_id, attempt, amount::float8 as amount, currency, status, failure_code, retryable, card_last4, created_at, settled_at, settle_at`;
+const columns = (sql: Queryable) =>
+  sql`id, order_id, attempt, amount::float8 as amount, currency, status, failure_code, retryable, card_last4, created_at, settled_at, settle_at`;
 
 /** Inserts the payment unless the attempt already has one; returns the stored row either way. */
-export async function insertPaymentOnce(sql: Queryable, payment: NewPayment): Promise<{ row: PaymentRow; created: boolean }> {
+export async function insertPaymentOnce(
+  sql: Queryable,
+  payment: NewPayment,
+): Promise<{ row: PaymentRow; created: boolean }> {
   const settled = payment.status === 'PENDING' ? null : new Date();
   const [created] = await sql<PaymentRow[]>`
     insert into payment.payments (id, order_id, attempt, amount, currency, status, failure_code, retryable, card_last4, settle_at, settled_at)
@@ -74,12 +78,16 @@ export async function settleDuePayment(sql: Queryable, id: string): Promise<Paym
 }
 
 export async function findApprovedPayment(sql: Queryable, orderId: string): Promise<PaymentRow | undefined> {
-  const [row] = await sql<PaymentRow[]>`select ${columns(sql)} from payment.payments where order_id = ${orderId} and status = 'APPROVED'`;
+  const [row] = await sql<
+    PaymentRow[]
+  >`select ${columns(sql)} from payment.payments where order_id = ${orderId} and status = 'APPROVED'`;
   return row;
 }
 
 export async function listPaymentsOfOrder(sql: Queryable, orderId: string): Promise<PaymentRow[]> {
-  return sql<PaymentRow[]>`select ${columns(sql)} from payment.payments where order_id = ${orderId} order by attempt`;
+  return sql<
+    PaymentRow[]
+  >`select ${columns(sql)} from payment.payments where order_id = ${orderId} order by attempt`;
 }
 
 /** Voids the order's pending and approved charges; a voided pending charge never settles. */

@@ -49,7 +49,11 @@ export const listOrderPayments = defineRoute({
   summary: 'Every charge attempt of an order, oldest first (empty for an order never charged)',
   tags: ['Payments'],
   params: z.object({ id: z.uuid() }),
-  response: { status: 200, description: 'The attempts', schema: z.object({ items: z.array(PaymentSchema) }).meta({ id: 'PaymentList' }) },
+  response: {
+    status: 200,
+    description: 'The attempts',
+    schema: z.object({ items: z.array(PaymentSchema) }).meta({ id: 'PaymentList' }),
+  },
 });
 
 export const paymentRoutes = [getPayment, listOrderPayments];

@@ -28,7 +28,12 @@ export interface ChaosSettings {
   seed: string;
 }
 
-export function simulateCharge(cardNumber: string, orderId: string, attempt: number, chaos: ChaosSettings): SimulatedOutcome {
+export function simulateCharge(
+  cardNumber: string,
+  orderId: string,
+  attempt: number,
+  chaos: ChaosSettings,
+): SimulatedOutcome {
   switch (cardNumber) {
     case TEST_CARDS.approved:
       return { kind: 'approved' };

@@ -3,4 +3,6 @@ import middy from '@middy/core';
 import { VoidRequest, type VoidResult } from '#layers/schemas/payment';
 import { voidPayments } from './payments.ts';
 
-export const handler = middy<unknown, VoidResult>().handler(async (event) => voidPayments(VoidRequest.parse(event).orderId));
+export const handler = middy<unknown, VoidResult>().handler(async (event) =>
+  voidPayments(VoidRequest.parse(event).orderId),
+);

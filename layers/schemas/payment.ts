@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import { uuidV5 } from '../ids.ts';
 
-export const paymentIdFor = (orderId: string, attempt: number): string => uuidV5(`payment:${orderId}:${attempt}`);
+export const paymentIdFor = (orderId: string, attempt: number): string =>
+  uuidV5(`payment:${orderId}:${attempt}`);
 
 export const PaymentStatus = z.enum(['PENDING', 'APPROVED', 'DECLINED', 'FAILED', 'VOIDED']);
 export type PaymentStatus = z.infer<typeof PaymentStatus>;
@@ -35,7 +36,10 @@ export const InquiryRequest = z.object({ paymentId: z.uuid() });
 export type InquiryRequest = z.infer<typeof InquiryRequest>;
 
 /** `found: false` means the processor never recorded the charge: it is safe to charge again. */
-export const InquiryResult = z.discriminatedUnion('found', [z.object({ found: z.literal(false) }), z.object({ found: z.literal(true), result: ChargeResult })]);
+export const InquiryResult = z.discriminatedUnion('found', [
+  z.object({ found: z.literal(false) }),
+  z.object({ found: z.literal(true), result: ChargeResult }),
+]);
 export type InquiryResult = z.infer<typeof InquiryResult>;
 
 /** Voids every charge of an order that is pending or approved (the order was cancelled). */

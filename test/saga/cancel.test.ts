@@ -24,10 +24,16 @@ it('a cancel between two payment attempts wins: no further attempt, stock releas
   const [scheduled] = await testDb()<{ eventId: string }[]>`
     select payload->>'eventId' as event_id from platform.outbox
     where key = ${placed.id} and payload->>'type' = 'payment.requested' and (payload->'data'->>'attempt')::int = ${pending.attempt}`;
-  await eventually(async () => (await testDb()`select 1 from platform.processed_records where consumer = 'order.processPayment' and record_key = ${scheduled!.eventId}`).length > 0, {
-    timeoutMs: 30_000,
-    what: 'the scheduled attempt consumed',
-  });
+  await eventually(
+    async () =>
+      (
+        await testDb()`select 1 from platform.processed_records where consumer = 'order.processPayment' and record_key = ${scheduled!.eventId}`
+      ).length > 0,
+    {
+      timeoutMs: 30_000,
+      what: 'the scheduled attempt consumed',
+    },
+  );
   expect(await payments(placed.id)).toHaveLength(attemptsBefore);
   const order = (await api('GET', `/orders/${placed.id}`)).body;
   expect(order).toMatchObject({ status: 'CANCELLED', paymentAttempts: attemptsBefore });
@@ -43,7 +49,10 @@ it('a cancel while a timed-out charge is still settling voids it: the customer i
   const cancelled = await api('POST', `/orders/${placed.id}/cancel`);
   expect(cancelled.status).toBe(200);
   expect(cancelled.body).toMatchObject({ status: 'CANCELLED', paymentAttempts: 1 });
-  await eventually(async () => (await payments(placed.id))[0]?.status === 'VOIDED', { timeoutMs: 15_000, what: 'charge voided' });
+  await eventually(async () => (await payments(placed.id))[0]?.status === 'VOIDED', {
+    timeoutMs: 15_000,
+    what: 'charge voided',
+  });
   await stockSettlesAt(product, { onHand: 4, reserved: 0 });
   // Past the charge's settle time, it stays voided and the order cancelled.
   await new Promise((resolve) => setTimeout(resolve, 2000));

@@ -14,14 +14,22 @@ describe('payment test cards', () => {
   it('4242424242424242: COMPLETED after one approved attempt; the stock leaves the shelf', async () => {
     const product = await createProduct({ price: 1250, onHand: 10 });
     const placed = await place([{ productId: product, quantity: 2 }]);
-    expect(placed).toMatchObject({ status: 'PENDING', total: 2500, items: [{ productId: product, quantity: 2, unitPrice: 1250 }] });
+    expect(placed).toMatchObject({
+      status: 'PENDING',
+      total: 2500,
+      items: [{ productId: product, quantity: 2, unitPrice: 1250 }],
+    });
 
     const order = await settled(placed.id);
     expect(order).toMatchObject({ status: 'COMPLETED', paymentAttempts: 1, total: 2500, currency: 'USD' });
     await stockSettlesAt(product, { onHand: 8, reserved: 0 });
     const attempts = await payments(placed.id);
     expect(attempts).toMatchObject([{ attempt: 1, status: 'APPROVED', amount: 2500, cardLast4: '4242' }]);
-    expect((await timeline(placed.id)).map((entry) => entry.status)).toEqual(['PENDING', 'RESERVED', 'COMPLETED']);
+    expect((await timeline(placed.id)).map((entry) => entry.status)).toEqual([
+      'PENDING',
+      'RESERVED',
+      'COMPLETED',
+    ]);
     const inquiry = await api('GET', `/payments/${attempts[0]!.id}`);
     expect(inquiry.status).toBe(200);
     expect(inquiry.text).not.toContain('4242424242424242');
@@ -30,7 +38,11 @@ describe('payment test cards', () => {
   it('4000000000000002: FAILED at once (declined, no retry); the stock is released', async () => {
     const product = await createProduct({ onHand: 5 });
     const order = await settled((await place([{ productId: product, quantity: 3 }], '4000000000000002')).id);
-    expect(order).toMatchObject({ status: 'FAILED', paymentAttempts: 1, failureReason: expect.stringContaining('card_declined') });
+    expect(order).toMatchObject({
+      status: 'FAILED',
+      paymentAttempts: 1,
+      failureReason: expect.stringContaining('card_declined'),
+    });
     expect(await payments(order.id)).toMatchObject([{ status: 'DECLINED', failureCode: 'card_declined' }]);
     await stockSettlesAt(product, { onHand: 5, reserved: 0 });
   });
@@ -38,17 +50,26 @@ describe('payment test cards', () => {
   it.each([
     ['4000000000009995', 'insufficient_funds'],
     ['4000000000000119', 'processing_error'],
-  ])('%s: transient, retried 5 times after the first attempt, then FAILED with the reason; stock released', async (card, code) => {
-    const product = await createProduct({ onHand: 5 });
-    const order = await settled((await place([{ productId: product, quantity: 1 }], card)).id, 45_000);
-    expect(order).toMatchObject({ status: 'FAILED', paymentAttempts: 6, failureReason: `payment failed after 6 attempts (last: ${code})` });
-    const attempts = await payments(order.id);
-    expect(attempts.map((p) => [p.attempt, p.status, p.failureCode])).toEqual([1, 2, 3, 4, 5, 6].map((n) => [n, 'FAILED', code]));
-    await stockSettlesAt(product, { onHand: 5, reserved: 0 });
-    const entries = await timeline(order.id);
-    expect(entries.filter((entry) => /attempt \d scheduled at/.test(entry.detail))).toHaveLength(5);
-    expect(entries.at(-1)).toMatchObject({ status: 'FAILED' });
-  });
+  ])(
+    '%s: transient, retried 5 times after the first attempt, then FAILED with the reason; stock released',
+    async (card, code) => {
+      const product = await createProduct({ onHand: 5 });
+      const order = await settled((await place([{ productId: product, quantity: 1 }], card)).id, 45_000);
+      expect(order).toMatchObject({
+        status: 'FAILED',
+        paymentAttempts: 6,
+        failureReason: `payment failed after 6 attempts (last: ${code})`,
+      });
+      const attempts = await payments(order.id);
+      expect(attempts.map((p) => [p.attempt, p.status, p.failureCode])).toEqual(
+        [1, 2, 3, 4, 5, 6].map((n) => [n, 'FAILED', code]),
+      );
+      await stockSettlesAt(product, { onHand: 5, reserved: 0 });
+      const entries = await timeline(order.id);
+      expect(entries.filter((entry) => /attempt \d scheduled at/.test(entry.detail))).toHaveLength(5);
+      expect(entries.at(-1)).toMatchObject({ status: 'FAILED' });
+    },
+  );
 
   it('4000000000000036: insufficient funds twice, approved on the third attempt', async () => {
     const product = await createProduct({ onHand: 5 });
@@ -62,7 +83,9 @@ describe('payment test cards', () => {
     const product = await createProduct({ onHand: 5 });
     const order = await settled((await place([{ productId: product, quantity: 1 }], '4000000000000408')).id);
     expect(order).toMatchObject({ status: 'COMPLETED', paymentAttempts: 1 });
-    expect(await payments(order.id)).toMatchObject([{ attempt: 1, status: 'APPROVED', settledAt: expect.any(String) }]);
+    expect(await payments(order.id)).toMatchObject([
+      { attempt: 1, status: 'APPROVED', settledAt: expect.any(String) },
+    ]);
     expect((await timeline(order.id)).some((entry) => entry.detail.includes('timed out'))).toBe(true);
     await stockSettlesAt(product, { onHand: 4, reserved: 0 });
   });
@@ -72,8 +95,19 @@ describe('stock rejections', () => {
   it('rejects an order for more than is available, holding nothing', async () => {
     const plenty = await createProduct({ onHand: 10 });
     const scarce = await createProduct({ onHand: 2 });
-    const order = await settled((await place([{ productId: plenty, quantity: 1 }, { productId: scarce, quantity: 3 }])).id);
-    expect(order).toMatchObject({ status: 'REJECTED', paymentAttempts: 0, failureReason: expect.stringContaining('3 requested, 2 available') });
+    const order = await settled(
+      (
+        await place([
+          { productId: plenty, quantity: 1 },
+          { productId: scarce, quantity: 3 },
+        ])
+      ).id,
+    );
+    expect(order).toMatchObject({
+      status: 'REJECTED',
+      paymentAttempts: 0,
+      failureReason: expect.stringContaining('3 requested, 2 available'),
+    });
     await stockSettlesAt(plenty, { onHand: 10, reserved: 0 });
     await stockSettlesAt(scarce, { onHand: 2, reserved: 0 });
     expect(await payments(order.id)).toEqual([]);
@@ -82,7 +116,13 @@ describe('stock rejections', () => {
   it('rejects unknown and deleted products', async () => {
     const deleted = await createProduct({ deleted: true });
     const unknown = '00000000-0000-4000-8000-000000000001';
-    expect(await settled((await place([{ productId: deleted, quantity: 1 }])).id)).toMatchObject({ status: 'REJECTED', failureReason: expect.stringContaining('no longer') });
-    expect(await settled((await place([{ productId: unknown, quantity: 1 }])).id)).toMatchObject({ status: 'REJECTED', failureReason: expect.stringContaining('unknown') });
+    expect(await settled((await place([{ productId: deleted, quantity: 1 }])).id)).toMatchObject({
+      status: 'REJECTED',
+      failureReason: expect.stringContaining('no longer'),
+    });
+    expect(await settled((await place([{ productId: unknown, quantity: 1 }])).id)).toMatchObject({
+      status: 'REJECTED',
+      failureReason: expect.stringContaining('unknown'),
+    });
   });
 });

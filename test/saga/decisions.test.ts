@@ -2,11 +2,22 @@
 import { uuidV5 } from '#layers/ids';
 import { paymentIdFor } from '#layers/schemas/payment';
 import { isWellFormedCardNumber } from '../../functions/order/card.ts';
-import { backoffMs, cancelDecision, decideAfterPayment, type RetryPolicy } from '../../functions/order/saga.ts';
+import {
+  backoffMs,
+  cancelDecision,
+  decideAfterPayment,
+  type RetryPolicy,
+} from '../../functions/order/saga.ts';
 import { seededUniform, simulateCharge, TEST_CARDS } from '../../functions/payment/simulator.ts';
 import { decideReservation, normaliseLines } from '../../functions/inventory/reservations.ts';
 
-const policy: RetryPolicy = { maxAttempts: 6, baseMs: 1000, capMs: 30_000, inquiryDelayMs: 500, maxInquiries: 3 };
+const policy: RetryPolicy = {
+  maxAttempts: 6,
+  baseMs: 1000,
+  capMs: 30_000,
+  inquiryDelayMs: 500,
+  maxInquiries: 3,
+};
 const noChaos = { failureRate: 0, timeoutRate: 0, seed: 's' };
 const order = '8d2f4b7e-1c3a-4e5f-9a8b-7c6d5e4f3a2b';
 
@@ -26,8 +37,13 @@ describe('payment simulator card table', () => {
 
   it('chaos mode is reproducible per seed and orderId:attempt, and follows the rates', () => {
     const chaos = { failureRate: 0.3, timeoutRate: 0.2, seed: 'run-42' };
-    const outcomes = Array.from({ length: 2000 }, (_, i) => simulateCharge('4111111111111111', order, i + 1, chaos).kind);
-    expect(outcomes).toEqual(Array.from({ length: 2000 }, (_, i) => simulateCharge('4111111111111111', order, i + 1, chaos).kind));
+    const outcomes = Array.from(
+      { length: 2000 },
+      (_, i) => simulateCharge('4111111111111111', order, i + 1, chaos).kind,
+    );
+    expect(outcomes).toEqual(
+      Array.from({ length: 2000 }, (_, i) => simulateCharge('4111111111111111', order, i + 1, chaos).kind),
+    );
     const share = (kind: string) => outcomes.filter((k) => k === kind).length / outcomes.length;
     expect(share('failed')).toBeGreaterThan(0.25);
     expect(share('failed')).toBeLessThan(0.35);
@@ -46,25 +62,63 @@ describe('backoff and next step', () => {
   });
 
   it('retries transient failures at most 5 times after the first attempt', () => {
-    expect(decideAfterPayment({ kind: 'failed', code: 'insufficient_funds' }, { attempt: 5, inquiries: 0 }, policy, () => 0)).toEqual({ kind: 'retry', nextAttempt: 6, delayMs: 8000, reason: 'insufficient_funds' });
-    expect(decideAfterPayment({ kind: 'failed', code: 'insufficient_funds' }, { attempt: 6, inquiries: 0 }, policy)).toEqual({ kind: 'fail', reason: 'payment failed after 6 attempts (last: insufficient_funds)' });
+    expect(
+      decideAfterPayment(
+        { kind: 'failed', code: 'insufficient_funds' },
+        { attempt: 5, inquiries: 0 },
+        policy,
+        () => 0,
+      ),
+    ).toEqual({ kind: 'retry', nextAttempt: 6, delayMs: 8000, reason: 'insufficient_funds' });
+    expect(
+      decideAfterPayment(
+        { kind: 'failed', code: 'insufficient_funds' },
+        { attempt: 6, inquiries: 0 },
+        policy,
+      ),
+    ).toEqual({ kind: 'fail', reason: 'payment failed after 6 attempts (last: insufficient_funds)' });
   });
 
   it('fails a decline at once and completes an approval', () => {
-    expect(decideAfterPayment({ kind: 'declined', code: 'card_declined' }, { attempt: 1, inquiries: 0 }, policy)).toMatchObject({ kind: 'fail' });
-    expect(decideAfterPayment({ kind: 'approved', paymentId: 'p' }, { attempt: 2, inquiries: 0 }, policy)).toEqual({ kind: 'complete', paymentId: 'p' });
+    expect(
+      decideAfterPayment({ kind: 'declined', code: 'card_declined' }, { attempt: 1, inquiries: 0 }, policy),
+    ).toMatchObject({ kind: 'fail' });
+    expect(
+      decideAfterPayment({ kind: 'approved', paymentId: 'p' }, { attempt: 2, inquiries: 0 }, policy),
+    ).toEqual({ kind: 'complete', paymentId: 'p' });
   });
 
   it('inquires again while a charge is settling, never charging anew until inquiries run out', () => {
-    expect(decideAfterPayment({ kind: 'pending' }, { attempt: 1, inquiries: 0 }, policy)).toEqual({ kind: 'inquire', inquiries: 1, delayMs: 500, reason: 'still settling' });
-    expect(decideAfterPayment({ kind: 'unknown', why: 'x' }, { attempt: 1, inquiries: 2 }, policy)).toMatchObject({ kind: 'inquire', inquiries: 3 });
-    expect(decideAfterPayment({ kind: 'pending' }, { attempt: 1, inquiries: 3 }, policy)).toMatchObject({ kind: 'retry', nextAttempt: 2 });
-    expect(decideAfterPayment({ kind: 'absent' }, { attempt: 1, inquiries: 0 }, policy)).toMatchObject({ kind: 'inquire', inquiries: 1 });
-    expect(decideAfterPayment({ kind: 'absent' }, { attempt: 1, inquiries: 3 }, policy)).toMatchObject({ kind: 'retry', nextAttempt: 2, reason: 'no final answer after 3 inquiries' });
+    expect(decideAfterPayment({ kind: 'pending' }, { attempt: 1, inquiries: 0 }, policy)).toEqual({
+      kind: 'inquire',
+      inquiries: 1,
+      delayMs: 500,
+      reason: 'still settling',
+    });
+    expect(
+      decideAfterPayment({ kind: 'unknown', why: 'x' }, { attempt: 1, inquiries: 2 }, policy),
+    ).toMatchObject({ kind: 'inquire', inquiries: 3 });
+    expect(decideAfterPayment({ kind: 'pending' }, { attempt: 1, inquiries: 3 }, policy)).toMatchObject({
+      kind: 'retry',
+      nextAttempt: 2,
+    });
+    expect(decideAfterPayment({ kind: 'absent' }, { attempt: 1, inquiries: 0 }, policy)).toMatchObject({
+      kind: 'inquire',
+      inquiries: 1,
+    });
+    expect(decideAfterPayment({ kind: 'absent' }, { attempt: 1, inquiries: 3 }, policy)).toMatchObject({
+      kind: 'retry',
+      nextAttempt: 2,
+      reason: 'no final answer after 3 inquiries',
+    });
   });
 
   it('cancels only orders not yet finished', () => {
-    expect(['PENDING', 'RESERVED', 'CANCELLED', 'COMPLETED', 'FAILED', 'REJECTED'].map((s) => cancelDecision(s as never))).toEqual(['cancel', 'cancel', 'already', 'refuse', 'refuse', 'refuse']);
+    expect(
+      ['PENDING', 'RESERVED', 'CANCELLED', 'COMPLETED', 'FAILED', 'REJECTED'].map((s) =>
+        cancelDecision(s as never),
+      ),
+    ).toEqual(['cancel', 'cancel', 'already', 'refuse', 'refuse', 'refuse']);
   });
 });
 
@@ -72,20 +126,50 @@ describe('reservation decision', () => {
   const a = '00000000-0000-4000-8000-00000000000a';
   const b = '00000000-0000-4000-8000-00000000000b';
   it('merges repeated products and sorts lines by product id (the lock order)', () => {
-    expect(normaliseLines([{ productId: b, quantity: 1 }, { productId: a, quantity: 2 }, { productId: b, quantity: 3 }])).toEqual([{ productId: a, quantity: 2 }, { productId: b, quantity: 4 }]);
+    expect(
+      normaliseLines([
+        { productId: b, quantity: 1 },
+        { productId: a, quantity: 2 },
+        { productId: b, quantity: 3 },
+      ]),
+    ).toEqual([
+      { productId: a, quantity: 2 },
+      { productId: b, quantity: 4 },
+    ]);
   });
   it('reserves all or nothing', () => {
-    const stock = [{ productId: a, onHand: 5, reserved: 3, orderable: true }, { productId: b, onHand: 1, reserved: 0, orderable: false }];
-    expect(decideReservation([{ productId: a, quantity: 2 }], stock)).toEqual({ kind: 'reserve', lines: [{ productId: a, quantity: 2 }] });
-    expect(decideReservation([{ productId: a, quantity: 3 }], stock)).toMatchObject({ kind: 'reject', reason: expect.stringContaining('3 requested, 2 available') });
-    expect(decideReservation([{ productId: a, quantity: 1 }, { productId: b, quantity: 1 }], stock)).toMatchObject({ kind: 'reject', reason: expect.stringContaining('no longer') });
-    expect(decideReservation([{ productId: '00000000-0000-4000-8000-00000000000c', quantity: 1 }], stock)).toMatchObject({ kind: 'reject', reason: expect.stringContaining('unknown') });
+    const stock = [
+      { productId: a, onHand: 5, reserved: 3, orderable: true },
+      { productId: b, onHand: 1, reserved: 0, orderable: false },
+    ];
+    expect(decideReservation([{ productId: a, quantity: 2 }], stock)).toEqual({
+      kind: 'reserve',
+      lines: [{ productId: a, quantity: 2 }],
+    });
+    expect(decideReservation([{ productId: a, quantity: 3 }], stock)).toMatchObject({
+      kind: 'reject',
+      reason: expect.stringContaining('3 requested, 2 available'),
+    });
+    expect(
+      decideReservation(
+        [
+          { productId: a, quantity: 1 },
+          { productId: b, quantity: 1 },
+        ],
+        stock,
+      ),
+    ).toMatchObject({ kind: 'reject', reason: expect.stringContaining('no longer') });
+    expect(
+      decideReservation([{ productId: '00000000-0000-4000-8000-00000000000c', quantity: 1 }], stock),
+    ).toMatchObject({ kind: 'reject', reason: expect.stringContaining('unknown') });
   });
 });
 
 describe('ids and cards', () => {
   it('computes RFC 9562 UUIDv5 (DNS namespace example) and stable payment ids', () => {
-    expect(uuidV5('www.example.com', '6ba7b810-9dad-11d1-80b4-00c04fd430c8')).toBe('2ed6657d-e927-568b-95e1-2665a8aea6a2');
+    expect(uuidV5('www.example.com', '6ba7b810-9dad-11d1-80b4-00c04fd430c8')).toBe(
+      '2ed6657d-e927-568b-95e1-2665a8aea6a2',
+    );
     expect(paymentIdFor(order, 1)).toBe(paymentIdFor(order, 1));
     expect(paymentIdFor(order, 1)).not.toBe(paymentIdFor(order, 2));
   });

@@ -18,17 +18,33 @@ describe('POST /orders validation', () => {
   beforeAll(async () => {
     product = await createProduct();
   });
-  const valid = () => ({ customerId: randomUUID(), items: [{ productId: product, quantity: 1 }], payment: { cardNumber: '4242424242424242' } });
+  const valid = () => ({
+    customerId: randomUUID(),
+    items: [{ productId: product, quantity: 1 }],
+    payment: { cardNumber: '4242424242424242' },
+  });
 
   it.each([
-    ['a card number failing the Luhn check', (b: any) => (b.payment.cardNumber = '4242424242424241'), 'body.payment.cardNumber'],
-    ['a card number with letters', (b: any) => (b.payment.cardNumber = '4242-4242-4242-4242'), 'body.payment.cardNumber'],
+    [
+      'a card number failing the Luhn check',
+      (b: any) => (b.payment.cardNumber = '4242424242424241'),
+      'body.payment.cardNumber',
+    ],
+    [
+      'a card number with letters',
+      (b: any) => (b.payment.cardNumber = '4242-4242-4242-4242'),
+      'body.payment.cardNumber',
+    ],
     ['quantity 0', (b: any) => (b.items[0].quantity = 0), 'body.items.0.quantity'],
     ['a negative quantity', (b: any) => (b.items[0].quantity = -2), 'body.items.0.quantity'],
     ['quantity 1001', (b: any) => (b.items[0].quantity = 1001), 'body.items.0.quantity'],
     ['a fractional quantity', (b: any) => (b.items[0].quantity = 1.5), 'body.items.0.quantity'],
     ['no items', (b: any) => (b.items = []), 'body.items'],
-    ['51 items', (b: any) => (b.items = Array.from({ length: 51 }, () => ({ productId: randomUUID(), quantity: 1 }))), 'body.items'],
+    [
+      '51 items',
+      (b: any) => (b.items = Array.from({ length: 51 }, () => ({ productId: randomUUID(), quantity: 1 }))),
+      'body.items',
+    ],
     ['a client-supplied price', (b: any) => (b.items[0].unitPrice = 1), 'body.items.0'],
     ['a malformed product id', (b: any) => (b.items[0].productId = 'abc'), 'body.items.0.productId'],
     ['no customer', (b: any) => delete b.customerId, 'body.customerId'],
@@ -44,9 +60,18 @@ describe('POST /orders validation', () => {
 
   it('refuses malformed JSON (400), another content type (415) and merged quantities above 1000 (400)', async () => {
     expectProblem(await api('POST', '/orders', { raw: '{"customerId": ' }), 400);
-    expectProblem(await api('POST', '/orders', { raw: JSON.stringify(valid()), headers: { 'content-type': 'text/plain' } }), 415);
+    expectProblem(
+      await api('POST', '/orders', {
+        raw: JSON.stringify(valid()),
+        headers: { 'content-type': 'text/plain' },
+      }),
+      415,
+    );
     const body = valid();
-    body.items = [{ productId: product, quantity: 600 }, { productId: product, quantity: 600 }];
+    body.items = [
+      { productId: product, quantity: 600 },
+      { productId: product, quantity: 600 },
+    ];
     expectProblem(await api('POST', '/orders', { body }), 400);
   });
 });
@@ -55,20 +80,39 @@ describe('placing orders', () => {
   it('takes prices from the catalog and merges a product listed twice', async () => {
     const a = await createProduct({ price: 300 });
     const b = await createProduct({ price: 1000 });
-    const placed = await place([{ productId: a, quantity: 1 }, { productId: b, quantity: 2 }, { productId: a, quantity: 4 }]);
+    const placed = await place([
+      { productId: a, quantity: 1 },
+      { productId: b, quantity: 2 },
+      { productId: a, quantity: 4 },
+    ]);
     expect(placed.total).toBe(5 * 300 + 2 * 1000);
-    expect(placed.items).toEqual(expect.arrayContaining([{ productId: a, quantity: 5, unitPrice: 300 }, { productId: b, quantity: 2, unitPrice: 1000 }]));
+    expect(placed.items).toEqual(
+      expect.arrayContaining([
+        { productId: a, quantity: 5, unitPrice: 300 },
+        { productId: b, quantity: 2, unitPrice: 1000 },
+      ]),
+    );
     expect(await settled(placed.id)).toMatchObject({ status: 'COMPLETED' });
   });
 
   it('Idempotency-Key: the same body gives the same order; another body gives 409', async () => {
     const product = await createProduct({ onHand: 10 });
     const key = randomUUID();
-    const body = { customerId: randomUUID(), items: [{ productId: product, quantity: 2 }], payment: { cardNumber: '4242424242424242' } };
-    const [first, second] = await Promise.all([api('POST', '/orders', { body, headers: { 'idempotency-key': key } }), api('POST', '/orders', { body, headers: { 'idempotency-key': key } })]);
+    const body = {
+      customerId: randomUUID(),
+      items: [{ productId: product, quantity: 2 }],
+      payment: { cardNumber: '4242424242424242' },
+    };
+    const [first, second] = await Promise.all([
+      api('POST', '/orders', { body, headers: { 'idempotency-key': key } }),
+      api('POST', '/orders', { body, headers: { 'idempotency-key': key } }),
+    ]);
     expect([first.status, second.status]).toEqual([202, 202]);
     expect(second.body.id).toBe(first.body.id);
-    const other = await api('POST', '/orders', { body: { ...body, items: [{ productId: product, quantity: 3 }] }, headers: { 'idempotency-key': key } });
+    const other = await api('POST', '/orders', {
+      body: { ...body, items: [{ productId: product, quantity: 3 }] },
+      headers: { 'idempotency-key': key },
+    });
     expectProblem(other, 409);
     await settled(first.body.id);
     const again = await api('POST', '/orders', { body, headers: { 'idempotency-key': key } });
@@ -80,7 +124,8 @@ describe('placing orders', () => {
 describe('reading orders', () => {
   it('answers unknown ids with 404 and malformed ids with 400', async () => {
     const id = randomUUID();
-    for (const path of [`/orders/${id}`, `/orders/${id}/timeline`, `/payments/${id}`]) expectProblem(await api('GET', path), 404);
+    for (const path of [`/orders/${id}`, `/orders/${id}/timeline`, `/payments/${id}`])
+      expectProblem(await api('GET', path), 404);
     expectProblem(await api('POST', `/orders/${id}/cancel`), 404);
     expectProblem(await api('GET', '/orders/nope'), 400);
     expectProblem(await api('GET', '/orders?limit=0'), 400);
@@ -92,13 +137,22 @@ describe('reading orders', () => {
     const customerId = randomUUID();
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const response = await api('POST', '/orders', { body: { customerId, items: [{ productId: product, quantity: 1 }], payment: { cardNumber: '4000000000000002' } } });
+      const response = await api('POST', '/orders', {
+        body: {
+          customerId,
+          items: [{ productId: product, quantity: 1 }],
+          payment: { cardNumber: '4000000000000002' },
+        },
+      });
       ids.push(response.body.id);
     }
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: any = await api('GET', `/orders?customerId=${customerId}&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: any = await api(
+        'GET',
+        `/orders?customerId=${customerId}&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(page.status).toBe(200);
       expect(page.body.items.length).toBeLessThanOrEqual(2);
       seen.push(...page.body.items.map((o: { id: string }) => o.id));
@@ -108,7 +162,10 @@ describe('reading orders', () => {
     await Promise.all(ids.map((id) => settled(id)));
     const failed = await api('GET', `/orders?customerId=${customerId}&status=FAILED&limit=100`);
     expect(failed.body.items).toHaveLength(5);
-    expect((await api('GET', `/orders?customerId=${customerId}&status=COMPLETED`)).body).toEqual({ items: [], nextCursor: null });
+    expect((await api('GET', `/orders?customerId=${customerId}&status=COMPLETED`)).body).toEqual({
+      items: [],
+      nextCursor: null,
+    });
   });
 });
 

@@ -13,16 +13,28 @@ import { expectInvariants } from '../support/invariants.ts';
 afterEach(expectInvariants);
 afterAll(closeTestDb);
 
-const lambda = new LambdaClient({ endpoint: requireEnv('LAMBDA_ENDPOINT'), region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+const lambda = new LambdaClient({
+  endpoint: requireEnv('LAMBDA_ENDPOINT'),
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  maxAttempts: 1,
+});
 
 async function invoke(name: string, payload: unknown, timeoutMs = 10_000): Promise<any> {
-  const response = await lambda.send(new InvokeCommand({ FunctionName: `shopstream-local-${name}`, Payload: Buffer.from(JSON.stringify(payload)) }), { abortSignal: AbortSignal.timeout(timeoutMs) });
+  const response = await lambda.send(
+    new InvokeCommand({
+      FunctionName: `shopstream-local-${name}`,
+      Payload: Buffer.from(JSON.stringify(payload)),
+    }),
+    { abortSignal: AbortSignal.timeout(timeoutMs) },
+  );
   const text = Buffer.from(response.Payload ?? []).toString('utf8');
   if (response.FunctionError) throw new Error(`${name}: ${text}`);
   return JSON.parse(text);
 }
 
-const charge = (orderId: string, attempt: number, cardNumber: string) => invoke('chargePayment', { orderId, attempt, amount: 1000, currency: 'USD', cardNumber });
+const charge = (orderId: string, attempt: number, cardNumber: string) =>
+  invoke('chargePayment', { orderId, attempt, amount: 1000, currency: 'USD', cardNumber });
 
 it('a repeated charge of one attempt answers from the ledger; a later attempt never approves the order twice', async () => {
   const orderId = randomUUID();
@@ -31,18 +43,36 @@ it('a repeated charge of one attempt answers from the ledger; a later attempt ne
   expect(await charge(orderId, 1, '4242424242424242')).toEqual(first);
   expect(await charge(orderId, 2, '4242424242424242')).toEqual(first);
   const { body } = await api('GET', `/orders/${orderId}/payments`);
-  expect(body.items).toMatchObject([{ id: first.paymentId, attempt: 1, status: 'APPROVED', amount: 1000, cardLast4: '4242' }]);
+  expect(body.items).toMatchObject([
+    { id: first.paymentId, attempt: 1, status: 'APPROVED', amount: 1000, cardLast4: '4242' },
+  ]);
   expect(JSON.stringify(body)).not.toContain('4242424242424242');
 });
 
 it('a slow charge outlives a 1 s caller, then the inquiry finds it approved', async () => {
   const orderId = randomUUID();
   const paymentId = paymentIdFor(orderId, 1);
-  const call = invoke('chargePayment', { orderId, attempt: 1, amount: 500, currency: 'USD', cardNumber: '4000000000000408' }, 1000);
+  const call = invoke(
+    'chargePayment',
+    { orderId, attempt: 1, amount: 500, currency: 'USD', cardNumber: '4000000000000408' },
+    1000,
+  );
   await expect(call).rejects.toThrow();
-  expect(await invoke('inquirePayment', { paymentId })).toEqual({ found: true, result: { paymentId, status: 'PENDING', retryable: false } });
-  await eventually(async () => (await invoke('inquirePayment', { paymentId })).result.status === 'APPROVED', { timeoutMs: 10_000, what: 'slow charge approved' });
-  expect((await api('GET', `/payments/${paymentId}`)).body).toMatchObject({ id: paymentId, orderId, attempt: 1, status: 'APPROVED', settledAt: expect.any(String) });
+  expect(await invoke('inquirePayment', { paymentId })).toEqual({
+    found: true,
+    result: { paymentId, status: 'PENDING', retryable: false },
+  });
+  await eventually(async () => (await invoke('inquirePayment', { paymentId })).result.status === 'APPROVED', {
+    timeoutMs: 10_000,
+    what: 'slow charge approved',
+  });
+  expect((await api('GET', `/payments/${paymentId}`)).body).toMatchObject({
+    id: paymentId,
+    orderId,
+    attempt: 1,
+    status: 'APPROVED',
+    settledAt: expect.any(String),
+  });
   expect(await invoke('inquirePayment', { paymentId: paymentIdFor(orderId, 2) })).toEqual({ found: false });
 });
 

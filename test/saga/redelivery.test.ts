@@ -37,7 +37,8 @@ async function snapshot(orderId: string, productId: string) {
     timeline: (await api('GET', `/orders/${orderId}/timeline`)).body.items.length,
     payments: (await api('GET', `/orders/${orderId}/payments`)).body.items,
     stock: (await sql`select on_hand, reserved from inventory.stock where product_id = ${productId}`)[0],
-    reservations: await sql`select product_id, quantity, status from inventory.reservations where order_id = ${orderId}`,
+    reservations:
+      await sql`select product_id, quantity, status from inventory.reservations where order_id = ${orderId}`,
     outbox: (await sql`select count(*)::int as n from platform.outbox where key = ${orderId}`)[0]!.n,
   };
 }
@@ -53,11 +54,18 @@ it('redelivering every event type of completed, failed, rejected and cancelled o
   await Promise.all(orders.map((id) => settled(id)));
   await stockSettlesAt(product, { onHand: 2, reserved: 0 });
   // The cancelled order's release (and a late stock.reserved's re-release) must have run too.
-  await eventually(async () => (await testDb()`select 1 from inventory.reservations where order_id = ${cancelled.id} and status = 'HELD'`).length === 0);
+  await eventually(
+    async () =>
+      (
+        await testDb()`select 1 from inventory.reservations where order_id = ${cancelled.id} and status = 'HELD'`
+      ).length === 0,
+  );
   await new Promise((resolve) => setTimeout(resolve, 1000));
 
   const before = await Promise.all(orders.map((id) => snapshot(id, product)));
-  const rows = await testDb()<OutboxRow[]>`select topic, key, payload, headers from platform.outbox where key in ${testDb()(orders)} and published_at is not null order by id`;
+  const rows = await testDb()<
+    OutboxRow[]
+  >`select topic, key, payload, headers from platform.outbox where key in ${testDb()(orders)} and published_at is not null order by id`;
   const types = new Set(rows.map((row) => row.payload.type));
   expect([...types].sort()).toEqual(Object.keys(CONSUMER_OF).sort());
 
@@ -72,7 +80,11 @@ it('redelivering every event type of completed, failed, rejected and cancelled o
       // The same record again, then a re-published copy under a new id, on the same partition.
       await producer.send({
         topic: row.topic,
-        messages: [row.payload, fresh].map((value) => ({ key: row.key, value: JSON.stringify(value), headers: row.headers })),
+        messages: [row.payload, fresh].map((value) => ({
+          key: row.key,
+          value: JSON.stringify(value),
+          headers: row.headers,
+        })),
       });
     }
   } finally {
@@ -81,7 +93,8 @@ it('redelivering every event type of completed, failed, rejected and cancelled o
   // Once every new-id copy is recorded as processed, the same-id copies before them were consumed too.
   await eventually(
     async () => {
-      const done = await testDb()`select record_key from platform.processed_records where record_key in ${testDb()(copies.map((c) => c.eventId))}`;
+      const done =
+        await testDb()`select record_key from platform.processed_records where record_key in ${testDb()(copies.map((c) => c.eventId))}`;
       return done.length === copies.length;
     },
     { timeoutMs: 30_000, what: 'redelivered records consumed' },

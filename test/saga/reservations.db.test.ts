@@ -18,9 +18,13 @@ afterAll(async () => {
   await closeTestDb();
 });
 
-const reserve = (orderId: string, items: { productId: string; quantity: number }[]) => db().begin((tx) => reserveForOrder(tx, { orderId, items }));
+const reserve = (orderId: string, items: { productId: string; quantity: number }[]) =>
+  db().begin((tx) => reserveForOrder(tx, { orderId, items }));
 const settle = (orderId: string, event: string) => db().begin((tx) => settleForOrder(tx, orderId, event));
-const heldBy = async (orderId: string) => (await testDb()`select product_id, quantity from inventory.reservations where order_id = ${orderId} and status = 'HELD'`).length;
+const heldBy = async (orderId: string) =>
+  (
+    await testDb()`select product_id, quantity from inventory.reservations where order_id = ${orderId} and status = 'HELD'`
+  ).length;
 
 it('40 concurrent reservations of stock 10 hold exactly 10 units', async () => {
   const product = await createProduct({ onHand: 10 });
@@ -38,7 +42,18 @@ it('bundles listing products in opposite orders reserve concurrently without dea
   const orders = Array.from({ length: 30 }, () => randomUUID());
   await Promise.all(
     orders.map((orderId, i) =>
-      reserve(orderId, i % 2 ? [{ productId: a!, quantity: 2 }, { productId: b!, quantity: 1 }] : [{ productId: b!, quantity: 1 }, { productId: a!, quantity: 2 }]),
+      reserve(
+        orderId,
+        i % 2
+          ? [
+              { productId: a!, quantity: 2 },
+              { productId: b!, quantity: 1 },
+            ]
+          : [
+              { productId: b!, quantity: 1 },
+              { productId: a!, quantity: 2 },
+            ],
+      ),
     ),
   );
   expect(await stockOf(a!)).toEqual({ onHand: 100, reserved: 60 });
@@ -63,7 +78,12 @@ it('settles once: a second commit or a late release changes nothing; a reservati
 it('a cancel that overtakes the reservation leaves nothing held, even when both race', async () => {
   const product = await createProduct({ onHand: 50 });
   const orders = Array.from({ length: 20 }, () => randomUUID());
-  await Promise.all(orders.flatMap((orderId) => [settle(orderId, TOPICS.orderCancelled), reserve(orderId, [{ productId: product, quantity: 1 }])]));
+  await Promise.all(
+    orders.flatMap((orderId) => [
+      settle(orderId, TOPICS.orderCancelled),
+      reserve(orderId, [{ productId: product, quantity: 1 }]),
+    ]),
+  );
   // Whichever ran second saw the other: either nothing was held, or it was released.
   expect(await stockOf(product)).toEqual({ onHand: 50, reserved: 0 });
   expect((await Promise.all(orders.map(heldBy))).every((n) => n === 0)).toBe(true);

@@ -5,10 +5,19 @@ import { testDb } from '../support/fixtures.ts';
 
 export const TERMINAL = ['COMPLETED', 'REJECTED', 'FAILED', 'CANCELLED'];
 
-export async function place(items: { productId: string; quantity: number }[], cardNumber = '4242424242424242', { customerId = randomUUID() }: { customerId?: string } = {}) {
+export async function place(
+  items: { productId: string; quantity: number }[],
+  cardNumber = '4242424242424242',
+  { customerId = randomUUID() }: { customerId?: string } = {},
+) {
   const response = await api('POST', '/orders', { body: { customerId, items, payment: { cardNumber } } });
   if (response.status !== 202) throw new Error(`POST /orders answered ${response.status}: ${response.text}`);
-  return response.body as { id: string; status: string; total: number; items: { productId: string; quantity: number; unitPrice: number }[] };
+  return response.body as {
+    id: string;
+    status: string;
+    total: number;
+    items: { productId: string; quantity: number; unitPrice: number }[];
+  };
 }
 
 export async function settled(orderId: string, timeoutMs = 60_000) {
@@ -25,7 +34,9 @@ export async function timeline(orderId: string): Promise<{ status: string; detai
   return (await api('GET', `/orders/${orderId}/timeline`)).body.items;
 }
 
-export async function payments(orderId: string): Promise<{ id: string; attempt: number; status: string; failureCode?: string }[]> {
+export async function payments(
+  orderId: string,
+): Promise<{ id: string; attempt: number; status: string; failureCode?: string }[]> {
   return (await api('GET', `/orders/${orderId}/payments`)).body.items;
 }
 
@@ -33,22 +44,30 @@ export async function payments(orderId: string): Promise<{ id: string; attempt: 
 export async function inParallel<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {
   const results: T[] = new Array(tasks.length);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, async () => {
-    while (next < tasks.length) {
-      const index = next++;
-      results[index] = await tasks[index]!();
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, tasks.length) }, async () => {
+      while (next < tasks.length) {
+        const index = next++;
+        results[index] = await tasks[index]!();
+      }
+    }),
+  );
   return results;
 }
 
 /** Waits until all `count` orders of a customer are terminal (one GET /orders per poll); returns them. */
-export async function customerOrdersSettled(customerId: string, count: number, timeoutMs = 90_000): Promise<{ id: string; status: string }[]> {
+export async function customerOrdersSettled(
+  customerId: string,
+  count: number,
+  timeoutMs = 90_000,
+): Promise<{ id: string; status: string }[]> {
   return eventually(
     async () => {
       const response = await api('GET', `/orders?customerId=${customerId}&limit=100`);
       const items = (response.body?.items ?? []) as { id: string; status: string }[];
-      return items.length === count && items.every((order) => TERMINAL.includes(order.status)) ? items : undefined;
+      return items.length === count && items.every((order) => TERMINAL.includes(order.status))
+        ? items
+        : undefined;
     },
     { timeoutMs, intervalMs: 500, what: `${count} orders of ${customerId} terminal` },
   );

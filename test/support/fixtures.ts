@@ -11,7 +11,11 @@ let sqlClient: postgres.Sql | undefined;
 
 /** One small pool per test file (camelCase columns, like the functions'). */
 export function testDb(): postgres.Sql {
-  sqlClient ??= postgres(requireEnv('DATABASE_URL'), { max: 3, transform: postgres.camel, onnotice: () => {} });
+  sqlClient ??= postgres(requireEnv('DATABASE_URL'), {
+    max: 3,
+    transform: postgres.camel,
+    onnotice: () => {},
+  });
   return sqlClient;
 }
 
@@ -27,7 +31,12 @@ export interface ProductFixture {
   deleted?: boolean;
 }
 
-export async function createProduct({ price = 1999, currency = 'USD', onHand = 10, deleted = false }: ProductFixture = {}): Promise<string> {
+export async function createProduct({
+  price = 1999,
+  currency = 'USD',
+  onHand = 10,
+  deleted = false,
+}: ProductFixture = {}): Promise<string> {
   const id = randomUUID();
   const sql = testDb();
   await sql`
@@ -38,7 +47,9 @@ export async function createProduct({ price = 1999, currency = 'USD', onHand = 1
 }
 
 export async function stockOf(productId: string): Promise<{ onHand: number; reserved: number }> {
-  const [row] = await testDb()<{ onHand: number; reserved: number }[]>`select on_hand, reserved from inventory.stock where product_id = ${productId}`;
+  const [row] = await testDb()<
+    { onHand: number; reserved: number }[]
+  >`select on_hand, reserved from inventory.stock where product_id = ${productId}`;
   if (!row) throw new Error(`no stock row for ${productId}`);
   return row;
 }
@@ -47,14 +58,20 @@ export async function stockOf(productId: string): Promise<{ onHand: number; rese
  * The stock once it equals `expected`: settling a reservation trails the order's terminal status
  * by one Kafka hop. Fails with the last value seen.
  */
-export async function stockSettlesAt(productId: string, expected: { onHand: number; reserved: number }): Promise<void> {
+export async function stockSettlesAt(
+  productId: string,
+  expected: { onHand: number; reserved: number },
+): Promise<void> {
   let last: unknown;
   try {
-    await eventually(async () => {
-      const stock = await stockOf(productId);
-      last = stock;
-      return stock.onHand === expected.onHand && stock.reserved === expected.reserved;
-    }, { timeoutMs: 15_000, what: `stock of ${productId}` });
+    await eventually(
+      async () => {
+        const stock = await stockOf(productId);
+        last = stock;
+        return stock.onHand === expected.onHand && stock.reserved === expected.reserved;
+      },
+      { timeoutMs: 15_000, what: `stock of ${productId}` },
+    );
   } catch {
     expect(last).toEqual(expected);
   }

@@ -19,7 +19,8 @@ export async function violations(): Promise<string[]> {
     group by s.product_id
     having s.reserved < 0 or s.reserved > s.on_hand
         or (count(r.order_id) > 0 and s.reserved <> coalesce(sum(r.quantity) filter (where r.status = 'HELD'), 0))`;
-  for (const row of stock) found.push(`product ${row.productId}: on hand ${row.onHand}, reserved ${row.reserved}, held ${row.held}`);
+  for (const row of stock)
+    found.push(`product ${row.productId}: on hand ${row.onHand}, reserved ${row.reserved}, held ${row.held}`);
   const approvals = await sql<{ orderId: string; approved: number }[]>`
     select order_id, count(*)::int as approved from payment.payments where status = 'APPROVED' group by order_id having count(*) > 1`;
   for (const row of approvals) found.push(`order ${row.orderId}: ${row.approved} approved payments`);
@@ -33,7 +34,10 @@ export async function violations(): Promise<string[]> {
 export async function expectInvariants(): Promise<void> {
   let last: string[] = [];
   try {
-    await eventually(async () => (last = await violations()).length === 0, { timeoutMs: 10_000, what: 'invariants' });
+    await eventually(async () => (last = await violations()).length === 0, {
+      timeoutMs: 10_000,
+      what: 'invariants',
+    });
   } catch {
     expect(last).toEqual([]);
   }
