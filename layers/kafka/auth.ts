@@ -3,9 +3,8 @@
  * compose). `aws-msk-iam`: TLS plus SASL/OAUTHBEARER with an IAM token signed from the function's
  * role — the way MSK documents IAM access for clients without the Java AWS_MSK_IAM plugin.
  *
- * The token comes from AWS's signer package `aws-msk-iam-sasl-signer-js` (generateAuthToken). It
- * is not a dependency yet: add it to package.json "dependencies" (the runtime layer then carries
- * it) before deploying functions that publish. Until then this mechanism fails fast, naming it.
+ * The token comes from AWS's signer package `aws-msk-iam-sasl-signer-js` (generateAuthToken), a
+ * runtime dependency carried by the runtime layer; it is loaded only when this mechanism is on.
  */
 import type { SASLOptions } from 'kafkajs';
 import { z } from 'zod';
@@ -40,7 +39,7 @@ export function kafkaAuthOptions(source: NodeJS.ProcessEnv = process.env): { ssl
 }
 
 async function loadSigner(): Promise<Signer> {
-  const moduleName = MSK_IAM_SIGNER_MODULE; // a variable: tsc and esbuild must not require it locally
+  const moduleName = MSK_IAM_SIGNER_MODULE; // a variable: bundles leave it to the runtime layer
   try {
     return (await import(moduleName)) as Signer;
   } catch (cause) {
