@@ -79,10 +79,11 @@ export async function main(args: string[]): Promise<number> {
             '--experimental-vm-modules',
             '--no-warnings=ExperimentalWarning',
             path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'),
+            // Patterns first: --testMatch takes a list and would swallow them.
+            ...(args.length ? args : ['test/reliability']),
             '--runInBand',
             '--testMatch',
             '**/test/reliability/**/*.{test,chaos}.ts',
-            ...(args.length ? args : ['test/reliability']),
           ],
           {
             cwd: ROOT,
