@@ -17,18 +17,8 @@ export interface PaymentRow {
   settleAt: Date | null;
 }
 
-export interface NewPayment {
-  id: string;
-  orderId: string;
-  attempt: number;
-  amount: number;
-  currency: string;
-  status: PaymentStatus;
-  failureCode: string | null;
-  retryable: boolean;
-  cardLast4: string;
-  settleAt: Date | null;
-}
+/** A payment as the processor records it; the database stamps createdAt, settling sets settledAt. */
+export type NewPayment = Omit<PaymentRow, 'createdAt' | 'settledAt'>;
 
 const columns = (sql: Queryable) =>
   sql`id, order_id, attempt, amount::float8 as amount, currency, status, failure_code, retryable, card_last4, created_at, settled_at, settle_at`;
