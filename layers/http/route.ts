@@ -113,7 +113,11 @@ function readJsonBody(event: APIGatewayProxyEvent): unknown {
   if (!/^application\/(?:[a-z.+-]+\+)?json\s*(?:;|$)/i.test(contentType)) {
     throw new UnsupportedMediaTypeError(`Send the body as JSON with "content-type: application/json" (got "${contentType || 'none'}").`);
   }
-  const raw = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : (event.body ?? '');
+  // API Gateway always passes a string (or null); serverless-offline passes some JSON scalars
+  // (a body of `false`) already parsed.
+  const body: unknown = event.body;
+  const raw =
+    typeof body === 'string' ? (event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body) : body == null ? '' : JSON.stringify(body);
   if (Buffer.byteLength(raw) > MAX_BODY_BYTES) {
     throw new PayloadTooLargeError(`The body is larger than ${MAX_BODY_BYTES} bytes.`);
   }

@@ -77,6 +77,7 @@ describe('httpHandler', () => {
     ['an unknown field', { body: JSON.stringify({ name: 'a', price: 1, admin: true }) }, 400],
     ['an invalid path id', { pathParameters: { id: 'not-a-uuid' } }, 400],
     ['a body over the size limit', { body: JSON.stringify({ name: 'x'.repeat(MAX_BODY_BYTES), price: 1 }) }, 413],
+    ['a JSON scalar serverless-offline passes already parsed', { body: false }, 400],
   ])('refuses %s with a problem and never calls the handler', async (_label, overrides, status) => {
     const result = await call(event(overrides as never));
     expect(result.statusCode).toBe(status);
