@@ -26,6 +26,7 @@ export async function main(args: string[]): Promise<number> {
   process.env.OFFLINE_MSK_RETRY_BASE_MS ??= '200';
   process.env.RELIABILITY_SCALE ??= '5';
   process.env.FUZZ_RUNS ??= '200';
+  process.env.FUZZ_SEED ??= 'random';
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'shopstream-chaos-kafka-'));
   const port = await freePortPair();
   let broker: KafkaHandle | undefined = await startLocalBroker(port, dataDir);
