@@ -6,13 +6,14 @@
  *
  * Env: BENCH_N (default 200000), BENCH_VALUE_BYTES (100), BENCH_PARTITIONS (6), BENCH_BATCH_SIZE
  * (10000), BENCH_CONCURRENCY (custom.offlineMsk.maxConcurrency, default = partitions),
- * BENCH_PROF (a directory: CPU-profile the serverless-offline process), KAFKA_BROKERS (127.0.0.1:9092). Last line: `esm <n> rec/s raw <n> rec/s ratio <x>`.
+ * BENCH_PROF (a directory: CPU-profile the serverless-offline process), KAFKA_BROKERS (else the broker on 127.0.0.1:9092, else one it starts, as `npm test` does). Last line: `esm <n> rec/s raw <n> rec/s ratio <x>`.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { ensureKafka } from '../infra/local/kafka.ts';
 import { freePort } from '../infra/local/process.ts';
 
 const N = Number(process.env.BENCH_N ?? 200_000);
@@ -20,7 +21,8 @@ const VALUE_BYTES = Number(process.env.BENCH_VALUE_BYTES ?? 100);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 6);
 const BATCH_SIZE = Number(process.env.BENCH_BATCH_SIZE ?? 10_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? PARTITIONS);
-const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const broker = await ensureKafka();
+const BROKERS = broker.brokers;
 const DIR = path.join(import.meta.dirname, 'esm');
 const ROOT = path.resolve(import.meta.dirname, '..');
 const id = randomBytes(4).toString('hex');
@@ -136,13 +138,17 @@ async function esm(): Promise<number> {
   return (N / (last - first)) * 1000;
 }
 
-await produceAll();
-const rawRate = await raw();
-say(`raw kafkajs eachBatch: ${Math.round(rawRate)} rec/s`);
-const esmRate = await esm();
-say(`offline-msk → serverless-offline → no-op handler: ${Math.round(esmRate)} rec/s (batch ${BATCH_SIZE})`);
-const admin = kafka.admin();
-await admin.connect();
-await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-await admin.disconnect();
-console.log(`esm ${Math.round(esmRate)} rec/s raw ${Math.round(rawRate)} rec/s ratio ${(esmRate / rawRate).toFixed(2)}`);
+try {
+  await produceAll();
+  const rawRate = await raw();
+  say(`raw kafkajs eachBatch: ${Math.round(rawRate)} rec/s`);
+  const esmRate = await esm();
+  say(`offline-msk → serverless-offline → no-op handler: ${Math.round(esmRate)} rec/s (batch ${BATCH_SIZE})`);
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+  await admin.disconnect();
+  console.log(`esm ${Math.round(esmRate)} rec/s raw ${Math.round(rawRate)} rec/s ratio ${(esmRate / rawRate).toFixed(2)}`);
+} finally {
+  await broker.stop();
+}
