@@ -45,9 +45,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const [pg, kafka] = await Promise.all([
       ensurePostgres({ database, ...(isTest ? {} : { embeddedDataDir: path.join(ROOT, '.cache', 'postgres', 'data') }) }),
       ensureKafka(isTest ? {} : { dataDir: path.join(ROOT, '.cache', 'kafka', 'data') }),
-    ]).catch(async (error: unknown) => {
-      throw error;
-    });
+    ]);
     cleanups.push(() => stopPostgres(pg, isTest ? database : undefined), () => stopKafka(kafka));
 
     const applied = await migrateDatabase(pg.url);
