@@ -3,6 +3,9 @@
  * transaction commits, `inTransaction` publishes what it enqueued at once (the fast path), and
  * the scheduled relay (`publishDue`) publishes anything left behind and every row whose
  * `availableAt` lies in the future: that is how the saga schedules delayed re-enqueues.
+ * A Kafka batch applies each record in its own transaction but publishes what they all enqueued
+ * once, after the batch (`inTransaction(work, pending)` then `publishPending(pending)`): one
+ * publish transaction and one Kafka send per invocation instead of one per record.
  */
 import { randomUUID } from 'node:crypto';
 import { db, type Db, type Tx } from './db.ts';
@@ -45,19 +48,27 @@ export async function enqueue<T>(tx: Tx, message: OutboxMessage<T>): Promise<str
 }
 
 /**
- * Runs `work` in a transaction and, once it has committed, publishes the events it enqueued.
- * A failed publish is only logged: the rows stay unpublished and the relay sends them.
+ * Runs `work` in a transaction and, once it has committed, publishes the events it enqueued —
+ * or, given `pending`, adds their ids there for the caller to publish later with `publishPending`.
  */
-export async function inTransaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(work: (tx: Tx) => Promise<T>, pending?: string[]): Promise<T> {
   const ids: string[] = [];
   const result = await db().begin(async (tx) => {
     enqueuedBy.set(tx, ids);
     return work(tx);
   });
-  if (ids.length) {
-    await publishRows(db(), ids).catch((error: unknown) => logger.warn('outbox fast path failed; the relay will publish', { error: error as Error }));
-  }
+  if (pending) pending.push(...ids);
+  else await publishPending(ids);
   return result as T;
+}
+
+/**
+ * Publishes committed outbox rows now (the fast path). A failed publish is only logged: the rows
+ * stay unpublished and the relay sends them.
+ */
+export async function publishPending(ids: readonly string[]): Promise<void> {
+  if (!ids.length) return;
+  await publishRows(db(), [...ids]).catch((error: unknown) => logger.warn('outbox fast path failed; the relay will publish', { error: error as Error }));
 }
 
 /** Publishes the given unpublished rows (those not already locked by another publisher). */

@@ -6,6 +6,7 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { z } from 'zod';
 import { once, readEnv } from '#layers/env';
+import { traceClient } from '#layers/observability';
 import { ChargeResult, InquiryResult, VoidResult, type ChargeRequest } from '#layers/schemas/payment';
 
 const PaymentClientEnv = z.object({
@@ -25,13 +26,15 @@ const env = once(() => readEnv(PaymentClientEnv));
 
 const client = once(() => {
   const { LAMBDA_ENDPOINT, AWS_REGION } = env();
-  return new LambdaClient({
-    region: AWS_REGION,
-    maxAttempts: 1,
-    ...(LAMBDA_ENDPOINT
-      ? { endpoint: LAMBDA_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-      : {}),
-  });
+  return traceClient(
+    new LambdaClient({
+      region: AWS_REGION,
+      maxAttempts: 1,
+      ...(LAMBDA_ENDPOINT
+        ? { endpoint: LAMBDA_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+        : {}),
+    }),
+  );
 });
 
 /** The charge call got no answer in time: the charge may still be running or settle later. */

@@ -10,7 +10,7 @@ import { parse } from '@aws-lambda-powertools/parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { ForbiddenError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
-import { logger } from '../observability.ts';
+import { logger, traceHandler } from '../observability.ts';
 import { fieldErrors, problemResponse } from './problem.ts';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -68,6 +68,7 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 export function httpHandler<R extends RouteSpec>(route: R, handle: (input: RouteInput<R>, context: Context) => Promise<unknown>) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(traceHandler())
     .use(httpHeaderNormalizer())
     .handler(async (event, context) => {
       const requestId = event.requestContext?.requestId ?? context.awsRequestId;

@@ -6,14 +6,15 @@
  * skipped, so every consumer is idempotent. When a record fails, the partition stops there and
  * the handler reports it as a partial batch failure (`ReportBatchItemFailures`), so the mapping
  * resumes that partition at the failed offset while the other partitions' progress is kept.
+ * The events the applied records enqueued are published once, after the batch.
  */
 import middy from '@middy/core';
 import type { Context, MSKEvent, MSKRecord } from 'aws-lambda';
 import { z } from 'zod';
 import type { Tx } from '../db.ts';
 import { CORRELATION_HEADER, EventEnvelope } from '../events.ts';
-import { inTransaction } from '../outbox.ts';
-import { logger } from '../observability.ts';
+import { inTransaction, publishPending } from '../outbox.ts';
+import { logger, traceHandler } from '../observability.ts';
 
 export interface KafkaBatchResponse {
   batchItemFailures: { itemIdentifier: { partition: string; offset: number } }[];
@@ -52,12 +53,13 @@ export function kafkaHandler<S extends z.ZodType>(
   apply: (tx: Tx, event: ConsumedEvent<z.output<S>>) => Promise<void>,
 ) {
   const Envelope = EventEnvelope.extend({ data: schema });
-  return middy<MSKEvent, KafkaBatchResponse, Error, Context>().handler(async (event) => {
+  return middy<MSKEvent, KafkaBatchResponse, Error, Context>().use(traceHandler()).handler(async (event) => {
     const batchItemFailures: KafkaBatchResponse['batchItemFailures'] = [];
+    const enqueued: string[] = [];
     for (const [partitionKey, records] of Object.entries(event.records)) {
       for (const record of records) {
         try {
-          await applyRecord(record);
+          await applyRecord(record, enqueued);
         } catch (error) {
           logger.error('record failed; the partition resumes here', { consumer, partition: partitionKey, offset: record.offset, error: error as Error });
           batchItemFailures.push({ itemIdentifier: { partition: partitionKey, offset: Number(record.offset) } });
@@ -67,10 +69,11 @@ export function kafkaHandler<S extends z.ZodType>(
         }
       }
     }
+    await publishPending(enqueued);
     return { batchItemFailures };
   });
 
-  async function applyRecord(record: MSKRecord): Promise<void> {
+  async function applyRecord(record: MSKRecord, enqueued: string[]): Promise<void> {
     const { value, headers } = decodeRecord(record);
     const envelope = Envelope.parse(value);
     const correlationId = headers[CORRELATION_HEADER];
@@ -84,6 +87,6 @@ export function kafkaHandler<S extends z.ZodType>(
         return;
       }
       await apply(tx, { ...envelope, correlationId, topic: record.topic, partition: record.partition, offset: Number(record.offset) } as ConsumedEvent<z.output<S>>);
-    });
+    }, enqueued);
   }
 }
