@@ -6,6 +6,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { createCanvas } from '@napi-rs/canvas';
 import { Chart, registerables, type Plugin } from 'chart.js';
+import type { Sql } from 'postgres';
 
 export const say = (line: string) => {
   clearBar();
@@ -175,9 +176,16 @@ export function machineCpu(): { busy: number; total: number } {
   }
 }
 
-/** CPU milliseconds used so far by the descendants of `ancestor` whose command line contains `pattern` (threads included). */
-export function descendantCpuMs(ancestor: number, pattern: string): number {
-  const procs: { pid: number; ppid: number; ticks: number; cmd: string }[] = [];
+interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  ticks: number;
+  cmd: string;
+}
+
+/** The descendants of `ancestor` whose command line contains `pattern`, with their CPU ticks. */
+function descendants(ancestor: number, pattern: string): ProcessInfo[] {
+  const procs: ProcessInfo[] = [];
   try {
     for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
       try {
@@ -194,7 +202,7 @@ export function descendantCpuMs(ancestor: number, pattern: string): number {
       }
     }
   } catch {
-    return Number.NaN;
+    return [];
   }
   const family = new Set([ancestor]);
   for (let grew = true; grew;) {
@@ -206,10 +214,55 @@ export function descendantCpuMs(ancestor: number, pattern: string): number {
       }
     }
   }
-  return (
-    procs.filter((p) => family.has(p.pid) && p.cmd.includes(pattern)).reduce((sum, p) => sum + p.ticks, 0) *
-    10
-  ); // USER_HZ = 100
+  return procs.filter((p) => family.has(p.pid) && p.cmd.includes(pattern));
+}
+
+/** CPU milliseconds used so far by the descendants of `ancestor` whose command line contains `pattern` (threads included). */
+export function descendantCpuMs(ancestor: number, pattern: string): number {
+  return descendants(ancestor, pattern).reduce((sum, p) => sum + p.ticks, 0) * 10; // USER_HZ = 100
+}
+
+export interface Peaks {
+  /** Resident memory of serverless-offline (all its threads), MB. */
+  rssMb: number;
+  threads: number;
+  /** Backends connected to the stack's database (pg_stat_activity). */
+  connections: number;
+}
+
+/**
+ * Samples serverless-offline's resident memory and thread count (/proc) and the database's
+ * connections every 200 ms until `stop()`, which returns the peaks.
+ */
+export function samplePeaks(sql: Sql, database: string): { stop(): Promise<Peaks> } {
+  const peaks: Peaks = { rssMb: 0, threads: 0, connections: 0 };
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      for (const p of descendants(process.pid, 'serverless.js')) {
+        try {
+          const status = readFileSync(`/proc/${p.pid}/status`, 'utf8');
+          const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+          peaks.rssMb = Math.max(peaks.rssMb, Math.round(rssKb / 1024));
+          peaks.threads = Math.max(peaks.threads, Number(/Threads:\s+(\d+)/.exec(status)?.[1] ?? 0));
+        } catch {
+          // it ended
+        }
+      }
+      const [row] = await sql<
+        { n: number }[]
+      >`select count(*)::int as n from pg_stat_activity where datname = ${database}`.catch(() => [{ n: 0 }]);
+      peaks.connections = Math.max(peaks.connections, row?.n ?? 0);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return peaks;
+    },
+  };
 }
 
 /** Busy share of all cores between two machineCpu() readings, in percent. */

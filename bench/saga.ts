@@ -91,19 +91,26 @@ export async function seedOrderProducts(sql: Sql, count: number): Promise<string
   return ids;
 }
 
-async function postOrder(
-  apiUrl: string,
-  productId: string,
-  quantity = 1,
-): Promise<{ id?: string; status: number; ms: number }> {
+interface PostResult {
+  id?: string;
+  status: number;
+  ms: number;
+  retryAfter?: string | null;
+  problem?: boolean;
+}
+
+async function postOrder(apiUrl: string, productId: string, idempotencyKey?: string): Promise<PostResult> {
   const t0 = performance.now();
   try {
     const response = await fetch(`${apiUrl}/orders`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: {
+        'content-type': 'application/json',
+        ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+      },
       body: JSON.stringify({
         customerId: randomUUID(),
-        items: [{ productId, quantity }],
+        items: [{ productId, quantity: 1 }],
         payment: { cardNumber: APPROVED_CARD },
       }),
       signal: AbortSignal.timeout(30_000),
@@ -113,6 +120,8 @@ async function postOrder(
       ...(response.status === 202 && body.id ? { id: body.id } : {}),
       status: response.status,
       ms: performance.now() - t0,
+      retryAfter: response.headers.get('retry-after'),
+      problem: response.headers.get('content-type') === 'application/problem+json',
     };
   } catch {
     return { status: 0, ms: performance.now() - t0 };
@@ -150,7 +159,7 @@ export async function runStep(
 ): Promise<SagaStep> {
   const total = Math.round(rate * seconds);
   let inFlight = 0;
-  const pending: Promise<{ id?: string; status: number; ms: number }>[] = [];
+  const pending: Promise<PostResult>[] = [];
   const label = `saga ${rate}/s`;
   const cpu0 = offlineCpu();
   const machine0 = machineCpu();
@@ -159,10 +168,8 @@ export async function runStep(
     const tick = () => {
       const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
       while (pending.length < due) {
-        // Open loop, but never more than maxInFlight unanswered POSTs: serverless-offline starts a
-        // worker thread (a cold Lambda with its own Postgres pool) per concurrent request, and an
-        // unbounded pile-up would exhaust the machine's memory and Postgres connections. A request
-        // over the cap is counted as shed (status -1), not sent.
+        // Open loop, but never more than maxInFlight unanswered POSTs (a client-side safety net
+        // against piling up sockets): a request over the cap is counted as shed (status -1), not sent.
         if (inFlight >= maxInFlight) {
           pending.push(Promise.resolve({ status: -1, ms: 0 }));
           continue;
@@ -294,6 +301,99 @@ export async function runFlashSale(
     finalOnHand: stockRow.onHand,
     finalReserved: stockRow.reserved,
     exactlyStockCompleted: completed === stock,
+    load: load(),
+  };
+}
+
+export interface Burst {
+  orders: number;
+  stock: number;
+  accepted: number;
+  /** 503 problem answers with Retry-After: load shed before anything was written. */
+  shed: number;
+  /** Any other answer: a 5xx without Retry-After, a 4xx, no answer. Must be 0. */
+  otherAnswers: Record<string, number>;
+  /** Orders that exist although their POST was not answered 202 (a lie to the client). Must be 0. */
+  writtenButNotAccepted: number;
+  /** Orders answered 202 that do not exist. Must be 0. */
+  acceptedButMissing: number;
+  completed: number;
+  settleSeconds: number | null;
+  finalOnHand: number;
+  finalReserved: number;
+  exact: boolean;
+  postP99Ms: number | null;
+  load: [number, number, number];
+}
+
+/** `orders` simultaneous POSTs, each with its own Idempotency-Key, on one product with `stock` units. */
+export async function runBurst(
+  sql: Sql,
+  apiUrl: string,
+  orders: number,
+  stock: number,
+  drainMs: number,
+): Promise<Burst> {
+  const [product] = await sql<{ id: string }[]>`
+    insert into product.products (id, sku, name, price, currency)
+    values (gen_random_uuid(), ${`BENCH-BURST-${randomUUID().slice(0, 8)}`}, 'burst', 999, 'USD') returning id`;
+  await sql`insert into inventory.stock (product_id, on_hand) values (${product!.id}, ${stock})`;
+  const startedAt = Date.now();
+  const keys: string[] = Array.from({ length: orders }, () => randomUUID());
+  const results = await Promise.all(keys.map((key) => postOrder(apiUrl, product!.id, key)));
+  const accepted = new Set(keys.filter((_, i) => results[i]!.id));
+  const shed = results.filter((r) => r.status === 503 && r.retryAfter && r.problem).length;
+  const otherAnswers: Record<string, number> = {};
+  for (const r of results)
+    if (!r.id && !(r.status === 503 && r.retryAfter && r.problem))
+      otherAnswers[r.status] = (otherAnswers[r.status] ?? 0) + 1;
+  const written = await sql<{ id: string; key: string }[]>`
+    select o.id, o.idempotency_key as key from orders.orders o join orders.order_items i on i.order_id = o.id where i.product_id = ${product!.id}`;
+  await drain(
+    sql,
+    written.map((w) => w.id),
+    'burst',
+    drainMs,
+  );
+  const rows = await sql<{ status: string; settled: Date }[]>`
+    select o.status, (select max(t.at) from orders.timeline t where t.order_id = o.id) as settled from orders.orders o where o.id = any(${written.map((w) => w.id)}::uuid[])`;
+  const terminal = rows.filter((r) => TERMINAL.includes(r.status));
+  let stockRow = { onHand: -1, reserved: -1 };
+  for (let i = 0; i < 50; i++) {
+    const [row] = await sql<
+      { onHand: number; reserved: number }[]
+    >`select on_hand as "onHand", reserved from inventory.stock where product_id = ${product!.id}`;
+    stockRow = row ?? stockRow;
+    if (stockRow.reserved === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const completed = rows.filter((r) => r.status === 'COMPLETED').length;
+  const writtenKeys = new Set(written.map((w) => w.key));
+  return {
+    orders,
+    stock,
+    accepted: accepted.size,
+    shed,
+    otherAnswers,
+    writtenButNotAccepted: written.filter((w) => !accepted.has(w.key)).length,
+    acceptedButMissing: [...accepted].filter((key) => !writtenKeys.has(key)).length,
+    completed,
+    settleSeconds:
+      terminal.length === rows.length && rows.length
+        ? round((Math.max(...rows.map((r) => r.settled.getTime())) - startedAt) / 1000, 2)
+        : null,
+    finalOnHand: stockRow.onHand,
+    finalReserved: stockRow.reserved,
+    exact:
+      completed === Math.min(stock, accepted.size) &&
+      stockRow.onHand === stock - completed &&
+      stockRow.reserved === 0,
+    postP99Ms: round(
+      percentile(
+        results.map((r) => r.ms),
+        99,
+      ),
+    ),
     load: load(),
   };
 }

@@ -15,7 +15,9 @@ if (urlFromSecret) process.env.DATABASE_URL = urlFromSecret;
 
 const DbEnv = z.object({
   DATABASE_URL: z.string().min(1, 'DATABASE_URL (postgres://user:pass@host:5432/db) or DATABASE_SECRET_ARN is required'),
-  DB_POOL_MAX: z.coerce.number().int().positive().default(4),
+  // A Lambda instance runs one invocation at a time, so one connection is all it can use (the
+  // local runtime runs instances the same way: infra/offline-concurrency.cjs).
+  DB_POOL_MAX: z.coerce.number().int().positive().default(1),
 });
 
 export type Db = Sql;
@@ -23,7 +25,7 @@ export type Tx = TransactionSql;
 /** Either the pool or an open transaction: domain functions accept both. */
 export type Queryable = Sql | TransactionSql;
 
-export function createDb(url: string, max = 4): Sql {
+export function createDb(url: string, max = 1): Sql {
   return postgres(url, {
     max,
     idle_timeout: 30,

@@ -22,6 +22,10 @@ export interface StackOptions {
   lambdaPort: number;
   /** Where serverless-offline's output goes: the terminal, or a log file. */
   offlineOutput: 'inherit' | string;
+  /** Extra Node.js options for the serverless-offline process (bench/profile.ts: --cpu-prof). */
+  offlineNodeArgs?: string[];
+  /** Extra environment of the serverless-offline process (bench/: runtime modes side by side). */
+  offlineEnv?: Record<string, string>;
 }
 
 export interface Stack {
@@ -95,9 +99,9 @@ async function stopKafka(kafka: KafkaHandle) {
 async function startOffline(env: Record<string, string>, options: StackOptions): Promise<() => Promise<void>> {
   const logFile = options.offlineOutput === 'inherit' ? undefined : options.offlineOutput;
   log(`serverless-offline: bundling and starting (API on :${options.httpPort}, Lambda endpoint on :${options.lambdaPort})${logFile ? `, output in ${path.relative(ROOT, logFile)}` : ''}`);
-  const child = spawnTethered(process.execPath, [path.join(ROOT, 'node_modules', 'serverless', 'bin', 'serverless.js'), 'offline', 'start', '--stage', 'local'], {
+  const child = spawnTethered(process.execPath, [...(options.offlineNodeArgs ?? []), path.join(ROOT, 'node_modules', 'serverless', 'bin', 'serverless.js'), 'offline', 'start', '--stage', 'local'], {
     cwd: ROOT,
-    env: { ...process.env, ...env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+    env: { ...process.env, ...env, ...options.offlineEnv, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
   });
   if (logFile) {
     mkdirSync(path.dirname(logFile), { recursive: true });

@@ -10,6 +10,7 @@ const { readMappings, readPluginOptions } = require('./lib/config.js');
 const { Invoker } = require('./lib/invoker.js');
 const { Mapping } = require('./lib/mapping.js');
 const { createLogger } = require('./lib/log.js');
+const { offlineRuntime } = require('../offline-concurrency.cjs');
 
 class ServerlessOfflineMsk {
   /**
@@ -46,7 +47,18 @@ class ServerlessOfflineMsk {
       return c.enabled;
     });
     if (enabled.length === 0) return;
-    this.invoker = new Invoker({ endpoint: options.lambdaEndpoint, region: options.region });
+    const byName = new Map(
+      this.serverless.service.getAllFunctions().map((functionKey) => {
+        const definition = this.serverless.service.getFunction(functionKey);
+        return [definition.name ?? functionKey, { functionKey, definition }];
+      }),
+    );
+    this.invoker = new Invoker({
+      endpoint: options.lambdaEndpoint,
+      region: options.region,
+      direct: offlineRuntime,
+      functionOf: (functionName) => byName.get(functionName),
+    });
     this.log(`${enabled.length} Kafka event source mapping(s), invoking through ${options.lambdaEndpoint}`);
     for (const config of enabled) {
       const mapping = new Mapping(config, {
@@ -79,6 +91,8 @@ class ServerlessOfflineMsk {
    * in watch mode) empties the pool; the retry then gets a fresh worker, as on AWS. One at a time.
    */
   recycleFunctions() {
+    // The project's bounded runtime discards a timed-out instance itself.
+    if (offlineRuntime()) return Promise.resolve();
     this.recycling ??= this.serverless.pluginManager
       .spawn('offline:functionsUpdated')
       .catch((error) => this.log(`could not recycle functions after a timeout: ${error.message}`))

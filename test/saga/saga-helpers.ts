@@ -40,21 +40,6 @@ export async function payments(
   return (await api('GET', `/orders/${orderId}/payments`)).body.items;
 }
 
-/** Runs `tasks` with at most `limit` in flight (serverless-offline cold-starts a worker per concurrent call). */
-export async function inParallel<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {
-  const results: T[] = new Array(tasks.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, tasks.length) }, async () => {
-      while (next < tasks.length) {
-        const index = next++;
-        results[index] = await tasks[index]!();
-      }
-    }),
-  );
-  return results;
-}
-
 /** Waits until all `count` orders of a customer are terminal (one GET /orders per poll); returns them. */
 export async function customerOrdersSettled(
   customerId: string,

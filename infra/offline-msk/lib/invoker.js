@@ -1,7 +1,9 @@
 /**
- * Owns the call into the function: a synchronous (RequestResponse) Lambda Invoke through
- * serverless-offline's Lambda API with the AWS SDK, as AWS's poller does, so the function's
- * timeout, memory and environment come from serverless.yml. Classifies the outcome.
+ * Owns the call into the function: a synchronous (RequestResponse) invocation of the function as
+ * serverless-offline runs it, so the function's timeout, memory and environment come from
+ * serverless.yml. Where the project's bounded runtime (infra/offline-concurrency.cjs) is active,
+ * the invocation goes straight to its instances, in process; otherwise through serverless-offline's
+ * Lambda Invoke API with the AWS SDK. Classifies the outcome.
  */
 'use strict';
 
@@ -13,8 +15,14 @@ const { LambdaClient, InvokeCommand } = require('@aws-sdk/client-lambda');
  */
 
 class Invoker {
-  /** @param {{ endpoint: string, region: string }} options */
-  constructor({ endpoint, region }) {
+  /**
+   * @param {{ endpoint: string, region: string,
+   *   direct?: () => ({ invoke(functionKey: string, definition: unknown, event: unknown): Promise<unknown> } | undefined),
+   *   functionOf?: (functionName: string) => ({ functionKey: string, definition: unknown } | undefined) }} options
+   */
+  constructor({ endpoint, region, direct, functionOf }) {
+    this.direct = direct ?? (() => undefined);
+    this.functionOf = functionOf ?? (() => undefined);
     this.client = new LambdaClient({
       endpoint,
       region,
@@ -33,6 +41,9 @@ class Invoker {
    * @returns {Promise<InvokeOutcome>}
    */
   async invoke(functionName, eventJson) {
+    const runtime = this.direct();
+    const target = runtime && this.functionOf(functionName);
+    if (target) return this.invokeDirect(runtime, target, eventJson);
     const started = performance.now();
     const ms = () => Math.round(performance.now() - started);
     let response;
@@ -63,6 +74,19 @@ class Invoker {
       return { ok: false, reason: 'function-error', error: message, timedOut, ms: ms() };
     }
     return { ok: true, payload, ms: ms() };
+  }
+
+  /** The same outcomes as through the Invoke API, from the instance's own result or error. */
+  async invokeDirect(runtime, { functionKey, definition }, eventJson) {
+    const started = performance.now();
+    const ms = () => Math.round(performance.now() - started);
+    try {
+      const payload = await runtime.invoke(functionKey, definition, JSON.parse(eventJson));
+      return { ok: true, payload: payload ?? null, ms: ms() };
+    } catch (error) {
+      const message = `${error?.name ?? 'Error'}: ${error?.message ?? error}`;
+      return { ok: false, reason: 'function-error', error: message, timedOut: /\[504\] - Lambda timeout/.test(message), ms: ms() };
+    }
   }
 
   destroy() {

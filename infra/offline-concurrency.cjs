@@ -1,0 +1,338 @@
+/**
+ * Lambda's concurrency model for serverless-offline (local stage only).
+ *
+ * serverless-offline 13 starts one more worker thread — a whole function instance with its own
+ * bundle and its own PostgreSQL pool — for every invocation that finds no idle instance, without
+ * limit: 100 simultaneous orders meant 200 threads, 7 GB and a database out of connections.
+ * Lambda instead runs each instance one invocation at a time, at most `reservedConcurrency`
+ * instances per function, within the account's concurrency. This plugin replaces
+ * serverless-offline's instance pool (its LambdaFunctionPool methods) with one that does the same:
+ *
+ * - per function at most `reservedConcurrency` instances (serverless.yml), else
+ *   `custom.offlineConcurrency.defaultReservedConcurrency`;
+ * - at most `maxInstances` instances in all (the "account limit"): a function that needs a new
+ *   instance when all are taken retires the least recently used idle instance of another function,
+ *   or waits for one;
+ * - an invocation over the cap waits its turn for an instance instead of starting another one;
+ * - an HTTP (API Gateway) invocation that cannot get an instance within `maxQueueWaitMs`, or finds
+ *   `maxQueuedPerInstance` × cap requests already waiting, is shed before it runs: `503`
+ *   problem+json with `Retry-After`, so nothing was written and the gateway's timeout is never
+ *   reached by queueing. Lambda Invoke and Kafka trigger invocations wait (their callers have
+ *   deadlines of their own and retry);
+ * - an instance whose invocation timed out (serverless-offline terminates its worker) or whose
+ *   worker died is discarded, never handed out again.
+ *
+ * With one invocation per instance and a pool of one connection per instance (DB_POOL_MAX=1, as
+ * on AWS), the local stack's PostgreSQL connections are bounded by `maxInstances`.
+ *
+ * It also offers the offline MSK plugin (infra/offline-msk) a direct way into the same instances
+ * (`offlineRuntime()`): a Kafka trigger's invocation then skips the Invoke API's HTTP round trip,
+ * SDK serialisation and JSON parsing — as on AWS, where the poller is not a client of the public
+ * Invoke endpoint — and still runs on the function's own instances, timeout and environment.
+ * Each setting can be overridden by an environment variable (OFFLINE_DEFAULT_CONCURRENCY,
+ * OFFLINE_MAX_INSTANCES, OFFLINE_MAX_QUEUE_WAIT_MS). OFFLINE_CONCURRENCY=off keeps
+ * serverless-offline's own unbounded pool (bench/ compares the two).
+ */
+'use strict';
+
+const path = require('node:path');
+const { pathToFileURL } = require('node:url');
+
+const RUNTIME = Symbol.for('shopstream.offline-concurrency.runtime');
+const DEFAULTS = {
+  defaultReservedConcurrency: 2,
+  maxInstances: 24,
+  maxQueueWaitMs: 5000,
+  maxQueuedPerInstance: 100,
+  idleSeconds: 600,
+};
+
+class OfflineConcurrency {
+  constructor(serverless) {
+    this.serverless = serverless;
+    this.hooks = {
+      'before:offline:start:init': () => this.install(),
+      'before:offline:start': () => this.install(),
+    };
+  }
+
+  async install() {
+    if (process.env.OFFLINE_CONCURRENCY === 'off') return;
+    const custom = this.serverless.service.custom?.offlineConcurrency ?? {};
+    const number = (env, key) => Number(process.env[env] ?? custom[key] ?? DEFAULTS[key]);
+    const settings = {
+      defaultReservedConcurrency: number('OFFLINE_DEFAULT_CONCURRENCY', 'defaultReservedConcurrency'),
+      maxInstances: number('OFFLINE_MAX_INSTANCES', 'maxInstances'),
+      maxQueueWaitMs: number('OFFLINE_MAX_QUEUE_WAIT_MS', 'maxQueueWaitMs'),
+      maxQueuedPerInstance: number('OFFLINE_MAX_QUEUED_PER_INSTANCE', 'maxQueuedPerInstance'),
+      // Below serverless-offline's terminateIdleLambdaTime, so its own cleaner never ends an
+      // instance this pool still counts as idle.
+      idleSeconds: number('OFFLINE_IDLE_SECONDS', 'idleSeconds'),
+    };
+    // The same module instances serverless-offline imports (ESM modules are keyed by their URL).
+    const lambdaDir = path.join(path.dirname(require.resolve('serverless-offline')), 'lambda');
+    const { default: LambdaFunctionPool } = await import(
+      pathToFileURL(path.join(lambdaDir, 'LambdaFunctionPool.js')).href
+    );
+    const { default: LambdaFunction } = await import(
+      pathToFileURL(path.join(lambdaDir, 'LambdaFunction.js')).href
+    );
+    if (LambdaFunctionPool.prototype.get.boundedBy) return;
+    patchPool(LambdaFunctionPool, LambdaFunction, settings, (message) =>
+      this.serverless.cli.log(`offline-concurrency: ${message}`),
+    );
+  }
+}
+
+function patchPool(LambdaFunctionPool, LambdaFunction, settings, log) {
+  // serverless-offline keeps its pool's state in private fields, so its own `get` stays the
+  // factory of new instances: it creates one whenever none of the function's instances is IDLE.
+  // Retired instances (timed out, crashed, evicted) report RETIRED, so it never hands them out.
+  const createInstance = LambdaFunctionPool.prototype.get;
+  const status = Object.getOwnPropertyDescriptor(LambdaFunction.prototype, 'status');
+  const retired = new WeakSet();
+  Object.defineProperty(LambdaFunction.prototype, 'status', {
+    configurable: true,
+    get() {
+      return retired.has(this) ? 'RETIRED' : status.get.call(this);
+    },
+  });
+  const pools = new WeakMap();
+  const get = function get(functionKey, functionDefinition) {
+    let pool = pools.get(this);
+    if (!pool) {
+      const factory = (key, definition) => createInstance.call(this, key, definition);
+      pools.set(this, (pool = createPool(factory, retired, settings, log)));
+    }
+    return pool.lease(functionKey, functionDefinition);
+  };
+  get.boundedBy = settings;
+  LambdaFunctionPool.prototype.get = get;
+  // serverless-offline starts its pool at init: from then on, the runtime can be invoked directly.
+  const start = LambdaFunctionPool.prototype.start;
+  LambdaFunctionPool.prototype.start = function startPool() {
+    const getInstance = get.bind(this);
+    globalThis[RUNTIME] = {
+      /** Runs `event` on one of the function's instances; resolves with its result, rejects with its error. */
+      invoke(functionKey, functionDefinition, event) {
+        const lease = getInstance(functionKey, functionDefinition);
+        lease.setEvent(event);
+        return lease.runHandler();
+      },
+    };
+    return start.call(this);
+  };
+  // `offline:functionsUpdated` (serverless-esbuild's watch mode) ends every instance: start afresh.
+  const cleanup = LambdaFunctionPool.prototype.cleanup;
+  LambdaFunctionPool.prototype.cleanup = async function cleanupPool() {
+    pools.get(this)?.forget();
+    return cleanup.call(this);
+  };
+  log(
+    `each function runs at most its reservedConcurrency (default ${settings.defaultReservedConcurrency}) instances, ` +
+      `${settings.maxInstances} in all; HTTP requests that would queue over ${settings.maxQueueWaitMs} ms get 503`,
+  );
+}
+
+function createPool(createInstance, retired, settings, log) {
+  /** functionKey → { cap, instances: Set, idle: LambdaFunction[], waiting: Waiter[] } */
+  const functions = new Map();
+  /** Idle instances of every function, least recently used first. */
+  const idleOrder = new Set();
+  /** Invocations waiting for a free slot in the account-wide limit (FIFO). */
+  const waitingForSlot = [];
+  let live = 0;
+
+  const stateOf = (functionKey, definition) => {
+    let state = functions.get(functionKey);
+    if (!state) {
+      const cap = Number(definition.reservedConcurrency ?? settings.defaultReservedConcurrency);
+      state = {
+        key: functionKey,
+        definition,
+        cap: Math.max(1, cap),
+        instances: new Set(),
+        idle: [],
+        waiting: [],
+      };
+      functions.set(functionKey, state);
+    }
+    return state;
+  };
+
+  function lease(functionKey, definition) {
+    const state = stateOf(functionKey, definition);
+    let event;
+    let clientContext;
+    return {
+      setEvent: (value) => (event = value),
+      setClientContext: (value) => (clientContext = value),
+      get status() {
+        return 'IDLE';
+      },
+      async runHandler() {
+        const http = isHttpEvent(event);
+        const instance = await acquire(state, http);
+        if (!instance) return overloaded(state);
+        let discard = false;
+        try {
+          instance.setClientContext(clientContext);
+          instance.setEvent(event);
+          return await instance.runHandler();
+        } catch (error) {
+          // A timeout terminated the worker; any other crash may have too.
+          discard = true;
+          throw error;
+        } finally {
+          release(state, instance, discard);
+        }
+      },
+    };
+  }
+
+  function acquire(state, http) {
+    const idle = state.idle.pop();
+    if (idle) {
+      idleOrder.delete(idle);
+      return Promise.resolve(idle);
+    }
+    if (state.instances.size < state.cap && (live < settings.maxInstances || retireIdleElsewhere(state))) {
+      return Promise.resolve(create(state));
+    }
+    if (http && state.waiting.length >= settings.maxQueuedPerInstance * state.cap)
+      return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const waiter = { resolve, http, timer: undefined };
+      if (http) {
+        waiter.timer = setTimeout(() => {
+          remove(state.waiting, waiter);
+          remove(waitingForSlot, waiter);
+          resolve(undefined);
+        }, settings.maxQueueWaitMs);
+      }
+      state.waiting.push(waiter);
+    });
+  }
+
+  function create(state) {
+    live += 1;
+    const instance = createInstance(state.key, state.definition);
+    state.instances.add(instance);
+    return instance;
+  }
+
+  /** Frees one slot of the account-wide limit by retiring another function's idle instance. */
+  function retireIdleElsewhere(state) {
+    for (const instance of idleOrder) {
+      const owner = ownerOf(instance);
+      if (owner === state) continue;
+      retire(owner, instance);
+      return true;
+    }
+    return false;
+  }
+
+  function ownerOf(instance) {
+    for (const state of functions.values()) if (state.instances.has(instance)) return state;
+    return undefined;
+  }
+
+  function retire(state, instance) {
+    idleOrder.delete(instance);
+    remove(state.idle, instance);
+    state.instances.delete(instance);
+    retired.add(instance);
+    live -= 1;
+    instance.cleanup().catch(() => {});
+  }
+
+  function release(state, instance, discard) {
+    if (discard) retire(state, instance);
+    else {
+      state.idle.push(instance);
+      idleOrder.delete(instance);
+      idleOrder.add(instance);
+    }
+    dispatch();
+  }
+
+  /** Hands free instances and slots to waiting invocations, oldest first per function. */
+  function dispatch() {
+    for (const state of functions.values()) {
+      while (state.waiting.length && state.idle.length) {
+        const instance = state.idle.pop();
+        idleOrder.delete(instance);
+        settle(state.waiting.shift(), instance);
+      }
+      while (
+        state.waiting.length &&
+        state.instances.size < state.cap &&
+        (live < settings.maxInstances || retireIdleElsewhere(state))
+      ) {
+        settle(state.waiting.shift(), create(state));
+      }
+    }
+  }
+
+  function settle(waiter, instance) {
+    clearTimeout(waiter.timer);
+    waiter.resolve(instance);
+  }
+
+  function overloaded(state) {
+    log(`${state.key}: all ${state.cap} instances busy and the queue is full; answered 503`);
+    return {
+      statusCode: 503,
+      headers: { 'content-type': 'application/problem+json', 'retry-after': '1' },
+      body: JSON.stringify({
+        type: 'https://shopstream.dev/problems/service-unavailable',
+        title: 'Service unavailable',
+        status: 503,
+        detail:
+          'The service is at capacity and did not process this request; retry after the Retry-After delay (with the same Idempotency-Key for POST /orders).',
+      }),
+    };
+  }
+
+  const idleMs = settings.idleSeconds * 1000;
+  setInterval(
+    () => {
+      for (const state of functions.values()) {
+        for (const instance of [...state.idle])
+          if (instance.idleTimeInMillis >= idleMs) retire(state, instance);
+      }
+    },
+    Math.min(idleMs, 30_000),
+  ).unref();
+
+  /** Drops every instance (serverless-offline is ending them); waiting invocations get new ones. */
+  function forget() {
+    for (const state of functions.values()) {
+      for (const instance of state.instances) retired.add(instance);
+      state.instances.clear();
+      state.idle.length = 0;
+    }
+    idleOrder.clear();
+    live = 0;
+    setImmediate(dispatch);
+  }
+
+  return { lease, forget };
+}
+
+function isHttpEvent(event) {
+  return Boolean(event && typeof event === 'object' && 'httpMethod' in event && 'requestContext' in event);
+}
+
+function remove(list, item) {
+  const index = list.indexOf(item);
+  if (index >= 0) list.splice(index, 1);
+}
+
+/** The bounded runtime once serverless-offline has started, for direct invocation; else undefined. */
+function offlineRuntime() {
+  return globalThis[RUNTIME];
+}
+
+module.exports = OfflineConcurrency;
+module.exports.offlineRuntime = offlineRuntime;
