@@ -14,8 +14,9 @@
  *   instance when all are taken retires the least recently used idle instance of another function,
  *   or waits for one;
  * - an invocation over the cap waits its turn for an instance instead of starting another one;
- * - an HTTP (API Gateway) invocation that cannot get an instance within `maxQueueWaitMs`, or finds
- *   `maxQueuedPerInstance` × cap requests already waiting, is shed before it runs: `503`
+ * - an HTTP (API Gateway) invocation that would wait longer than `maxQueueWaitMs` for an instance
+ *   (its place in the queue × the function's recent invocation time ÷ its instances), or finds
+ *   `maxQueuedPerInstance` × cap requests already waiting, is shed on arrival: `503`
  *   problem+json with `Retry-After`, so nothing was written and the gateway's timeout is never
  *   reached by queueing. Lambda Invoke and Kafka trigger invocations wait (their callers have
  *   deadlines of their own and retry);
@@ -139,9 +140,8 @@ function createPool(createInstance, retired, settings, log) {
   const functions = new Map();
   /** Idle instances of every function, least recently used first. */
   const idleOrder = new Set();
-  /** Invocations waiting for a free slot in the account-wide limit (FIFO). */
-  const waitingForSlot = [];
   let live = 0;
+  const warm = new WeakSet();
 
   const stateOf = (functionKey, definition) => {
     let state = functions.get(functionKey);
@@ -175,15 +175,20 @@ function createPool(createInstance, retired, settings, log) {
         const instance = await acquire(state, http);
         if (!instance) return overloaded(state);
         let discard = false;
+        const started = performance.now();
+        const cold = !warm.has(instance);
         try {
           instance.setClientContext(clientContext);
           instance.setEvent(event);
           return await instance.runHandler();
         } catch (error) {
-          // A timeout terminated the worker; any other crash may have too.
-          discard = true;
+          // serverless-offline terminates the worker of an invocation that timed out; a crashed worker is gone too.
+          discard = /Lambda timeout|Worker stopped|terminated/i.test(String(error?.message ?? error));
           throw error;
         } finally {
+          // A cold start (loading the bundle) says nothing about how long the next invocations take.
+          if (cold) warm.add(instance);
+          else observe(state, performance.now() - started);
           release(state, instance, discard);
         }
       },
@@ -199,19 +204,35 @@ function createPool(createInstance, retired, settings, log) {
     if (state.instances.size < state.cap && (live < settings.maxInstances || retireIdleElsewhere(state))) {
       return Promise.resolve(create(state));
     }
-    if (http && state.waiting.length >= settings.maxQueuedPerInstance * state.cap)
-      return Promise.resolve(undefined);
+    if (http && wouldWaitTooLong(state)) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       const waiter = { resolve, http, timer: undefined };
       if (http) {
+        // A safety net for when invocations suddenly run much slower than estimated.
         waiter.timer = setTimeout(() => {
           remove(state.waiting, waiter);
-          remove(waitingForSlot, waiter);
           resolve(undefined);
-        }, settings.maxQueueWaitMs);
+        }, settings.maxQueueWaitMs * 2);
       }
       state.waiting.push(waiter);
     });
+  }
+
+  /**
+   * Admission at arrival: the wait this request would have (its place in the queue × the
+   * function's recent invocation time ÷ its instances) must stay within maxQueueWaitMs, and the
+   * queue within maxQueuedPerInstance × cap. Before the first invocation ends (cold instances)
+   * only the queue length counts.
+   */
+  function wouldWaitTooLong(state) {
+    if (state.waiting.length >= settings.maxQueuedPerInstance * state.cap) return true;
+    if (state.recentMs === undefined) return false;
+    return ((state.waiting.length + 1) * state.recentMs) / state.cap > settings.maxQueueWaitMs;
+  }
+
+  /** Exponentially weighted invocation time, in ms. */
+  function observe(state, ms) {
+    state.recentMs = state.recentMs === undefined ? ms : state.recentMs * 0.8 + ms * 0.2;
   }
 
   function create(state) {

@@ -74,11 +74,13 @@ export async function publishPending(ids: readonly string[]): Promise<void> {
 /** Publishes the given unpublished rows (those not already locked by another publisher). */
 export async function publishRows(sql: Db, ids: string[]): Promise<number> {
   return sql.begin(async (tx) => {
+    // Marked published and locked in one statement; the send failing rolls the mark back.
     const rows = await tx<OutboxRow[]>`
-      select id, topic, key, payload, headers from platform.outbox
-      where id = any(${ids}::bigint[]) and published_at is null
-      order by id for update skip locked`;
-    return send(tx, rows);
+      update platform.outbox o set published_at = now(), attempts = o.attempts + 1
+      from (select id from platform.outbox where id = any(${ids}::bigint[]) and published_at is null order by id for update skip locked) due
+      where o.id = due.id
+      returning o.id, o.topic, o.key, o.payload, o.headers`;
+    return send(rows);
   });
 }
 
@@ -93,23 +95,29 @@ export async function publishDue(sql: Db, limit = 500): Promise<number> {
     const [lock] = await tx<{ locked: boolean }[]>`select pg_try_advisory_xact_lock(${RELAY_LOCK}) as locked`;
     if (!lock?.locked) return 0;
     const rows = await tx<OutboxRow[]>`
-      select id, topic, key, payload, headers from platform.outbox
-      where published_at is null and available_at <= now()
-      order by id limit ${limit} for update skip locked`;
-    return send(tx, rows);
+      update platform.outbox o set published_at = now(), attempts = o.attempts + 1
+      from (select id from platform.outbox where published_at is null and available_at <= now() order by id limit ${limit} for update skip locked) due
+      where o.id = due.id
+      returning o.id, o.topic, o.key, o.payload, o.headers`;
+    return send(rows);
   });
 }
 
-async function send(tx: Tx, rows: OutboxRow[]): Promise<number> {
+/** Sends the rows to Kafka in id order (one key's events keep their order), one batch per call. */
+async function send(rows: OutboxRow[]): Promise<number> {
   if (!rows.length) return 0;
+  rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
   const byTopic = new Map<string, OutboxRow[]>();
-  for (const row of rows) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row]);
+  for (const row of rows) {
+    const topicRows = byTopic.get(row.topic);
+    if (topicRows) topicRows.push(row);
+    else byTopic.set(row.topic, [row]);
+  }
   await sendBatch(
     [...byTopic].map(([topic, topicRows]) => ({
       topic,
       messages: topicRows.map((row) => ({ key: row.key, value: JSON.stringify(row.payload), headers: row.headers })),
     })),
   );
-  await tx`update platform.outbox set published_at = now(), attempts = attempts + 1 where id = any(${rows.map((r) => r.id)}::bigint[])`;
   return rows.length;
 }

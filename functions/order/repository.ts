@@ -52,7 +52,7 @@ export interface NewOrder {
   items: { productId: string; quantity: number; unitPrice: number }[];
 }
 
-/** Inserts the order, unless its idempotency key is taken: then returns undefined. */
+/** Inserts the order row (not its lines: insertItems), unless its idempotency key is taken: then returns undefined. */
 export async function insertOrder(tx: Tx, order: NewOrder): Promise<OrderRow | undefined> {
   const [row] = await tx<OrderRow[]>`
     insert into orders.orders (id, customer_id, status, total, currency, idempotency_key, request_hash, card_number, card_last4)
@@ -60,10 +60,13 @@ export async function insertOrder(tx: Tx, order: NewOrder): Promise<OrderRow | u
             ${order.cardNumber}, ${order.cardNumber.slice(-4)})
     on conflict (idempotency_key) do nothing
     returning ${orderColumns(tx)}`;
-  if (!row) return undefined;
+  return row;
+}
+
+/** The order's lines; kept apart from the order row so the caller can pipeline it with its other writes. */
+export async function insertItems(tx: Tx, order: Pick<NewOrder, 'id' | 'items'>): Promise<void> {
   const items = order.items.map((item) => ({ orderId: order.id, ...item }));
   await tx`insert into orders.order_items ${tx(items, 'orderId', 'productId', 'quantity', 'unitPrice')}`;
-  return row;
 }
 
 export async function findOrderByIdempotencyKey(sql: Queryable, key: string): Promise<OrderRow | undefined> {

@@ -26,7 +26,10 @@ export function fieldErrors(error: ParseError, prefix?: string): FieldError[] {
   const cause = error.cause as StandardIssue[] | { issues?: StandardIssue[] } | undefined;
   const issues = Array.isArray(cause) ? cause : (cause?.issues ?? []);
   return issues.map((issue) => ({
-    path: [prefix, ...(issue.path ?? []).map((part) => String(typeof part === 'object' ? part.key : part))].filter(Boolean).join('.') || '(root)',
+    path:
+      [prefix, ...(issue.path ?? []).map((part) => String(typeof part === 'object' ? part.key : part))]
+        .filter(Boolean)
+        .join('.') || '(root)',
     message: issue.message,
   }));
 }
@@ -36,20 +39,63 @@ interface StandardIssue {
   path?: readonly (PropertyKey | { key: PropertyKey })[];
 }
 
-const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', '57P01', '57P03']);
+/**
+ * Failures of a dependency that say nothing about the request: the database (or the broker) is
+ * unreachable, restarting, out of connections, or the statement lost a lock race or timed out.
+ * The transaction did not commit, so the client may retry: 503 with Retry-After, never 500.
+ */
+const UNAVAILABLE_CODES = new Set([
+  // sockets and postgres.js's own connection errors
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  // PostgreSQL: connection exceptions (08), too many connections / resources (53), shutting down
+  // or starting (57P0x), statement timeout or cancel (57014), lock not available (55P03),
+  // serialization failure and deadlock (40001, 40P01)
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '53000',
+  '53100',
+  '53200',
+  '53300',
+  '53400',
+  '57P01',
+  '57P02',
+  '57P03',
+  '57014',
+  '55P03',
+  '40001',
+  '40P01',
+]);
 
 /** Classifies any thrown value as an AppError (unknown errors stay unknown: they are 500s). */
 export function toAppError(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
   if (error instanceof ParseError) {
-    return new ValidationError('The request does not match the schema.', { errors: fieldErrors(error), cause: error });
+    return new ValidationError('The request does not match the schema.', {
+      errors: fieldErrors(error),
+      cause: error,
+    });
   }
   const code = (error as { code?: unknown } | null)?.code;
   // Text PostgreSQL cannot store (U+0000 in a string): the statement failed, so nothing was written.
   if (code === '22021' || code === '22P05') {
-    return new ValidationError('The request contains a character that cannot be stored (U+0000).', { cause: error });
+    return new ValidationError('The request contains a character that cannot be stored (U+0000).', {
+      cause: error,
+    });
   }
-  if (typeof code === 'string' && CONNECTION_ERRORS.has(code)) {
+  if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) {
     return new DependencyError('A backing service is unavailable; retry shortly.', { cause: error });
   }
   return undefined;
@@ -66,14 +112,23 @@ export function problemResponse(error: unknown, instance?: string): APIGatewayPr
         ...(instance ? { instance } : {}),
         ...(known.errors?.length ? { errors: known.errors } : {}),
       }
-    : { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'An unexpected error occurred.', ...(instance ? { instance } : {}) };
+    : {
+        type: 'about:blank',
+        title: 'Internal Server Error',
+        status: 500,
+        detail: 'An unexpected error occurred.',
+        ...(instance ? { instance } : {}),
+      };
 
   if (problem.status >= 500) logger.error('request failed', { error: error as Error });
   else logger.info('request refused', { status: problem.status, detail: problem.detail });
 
   return {
     statusCode: problem.status,
-    headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...(problem.status === 503 ? { 'retry-after': '1' } : {}) },
+    headers: {
+      'content-type': PROBLEM_CONTENT_TYPE,
+      ...(problem.status === 503 ? { 'retry-after': '1' } : {}),
+    },
     body: JSON.stringify(problem),
   };
 }

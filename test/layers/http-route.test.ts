@@ -28,7 +28,9 @@ const handler = httpHandler(route, async ({ body, params }) => {
 const ID = '6f1c1a9e-6a55-4f2b-9d0a-2a4e3f0c9b11';
 const context = { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 1000 } as unknown as Context;
 
-function event(overrides: Partial<APIGatewayProxyEvent> & { headers?: Record<string, string> } = {}): APIGatewayProxyEvent {
+function event(
+  overrides: Partial<APIGatewayProxyEvent> & { headers?: Record<string, string> } = {},
+): APIGatewayProxyEvent {
   return {
     httpMethod: 'POST',
     path: `/things/${ID}`,
@@ -76,7 +78,11 @@ describe('httpHandler', () => {
     ['a wrong field type', { body: JSON.stringify({ name: 'a', price: '1' }) }, 400],
     ['an unknown field', { body: JSON.stringify({ name: 'a', price: 1, admin: true }) }, 400],
     ['an invalid path id', { pathParameters: { id: 'not-a-uuid' } }, 400],
-    ['a body over the size limit', { body: JSON.stringify({ name: 'x'.repeat(MAX_BODY_BYTES), price: 1 }) }, 413],
+    [
+      'a body over the size limit',
+      { body: JSON.stringify({ name: 'x'.repeat(MAX_BODY_BYTES), price: 1 }) },
+      413,
+    ],
     ['a JSON scalar serverless-offline passes already parsed', { body: false }, 400],
   ])('refuses %s with a problem and never calls the handler', async (_label, overrides, status) => {
     const result = await call(event(overrides as never));
@@ -88,7 +94,10 @@ describe('httpHandler', () => {
 
   it('names the failing fields', async () => {
     const result = await call(event({ body: JSON.stringify({ name: '', price: -1 }) }));
-    expect(result.json.errors.map((e: { path: string }) => e.path).sort()).toEqual(['body.name', 'body.price']);
+    expect(result.json.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+      'body.name',
+      'body.price',
+    ]);
   });
 
   it('maps domain errors to their status', async () => {
@@ -101,5 +110,28 @@ describe('httpHandler', () => {
     const result = await call(event({ body: JSON.stringify({ name: 'boom', price: 1 }) }));
     expect(result.statusCode).toBe(500);
     expect(result.body).not.toContain('secret internal detail');
+  });
+});
+
+describe('a dependency that is down or out of connections', () => {
+  const failing = (code: string) =>
+    httpHandler(route, async () => {
+      throw Object.assign(new Error(`simulated ${code}`), { code });
+    });
+
+  it.each([
+    ['53300', 'too many clients already'],
+    ['57P01', 'terminating connection due to administrator command'],
+    ['ECONNREFUSED', 'connection refused'],
+    ['CONNECTION_CLOSED', 'connection closed mid-query (postgres.js)'],
+    ['40P01', 'deadlock detected'],
+  ])('%s (%s) is a 503 problem with Retry-After, never a 500', async (code) => {
+    const response = (await failing(code)(event(), context)) as APIGatewayProxyResult;
+    expect(response.statusCode).toBe(503);
+    expect(response.headers).toMatchObject({
+      'content-type': 'application/problem+json',
+      'retry-after': expect.stringMatching(/^\d+$/),
+    });
+    expect(JSON.parse(response.body)).toMatchObject({ status: 503, title: 'Service unavailable' });
   });
 });
