@@ -39,6 +39,7 @@
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
 
+const GATEWAY_TIMEOUT_MS = 25_000;
 const RUNTIME = Symbol.for('shopstream.offline-concurrency.runtime');
 const DEFAULTS = {
   defaultReservedConcurrency: 2,
@@ -208,11 +209,12 @@ function createPool(createInstance, retired, settings, log) {
     return new Promise((resolve) => {
       const waiter = { resolve, http, timer: undefined };
       if (http) {
-        // A safety net for when invocations suddenly run much slower than estimated.
+        // Admitted requests wait their turn; only one still waiting when API Gateway would have
+        // given up (its 29 s integration timeout) is answered 503 instead.
         waiter.timer = setTimeout(() => {
           remove(state.waiting, waiter);
           resolve(undefined);
-        }, settings.maxQueueWaitMs * 2);
+        }, GATEWAY_TIMEOUT_MS);
       }
       state.waiting.push(waiter);
     });
