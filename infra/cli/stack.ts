@@ -122,7 +122,7 @@ async function startOffline(env: Record<string, string>, options: StackOptions):
       if (exited) throw new Error(`serverless-offline exited during start-up${logFile ? `; see ${logFile}` : ''}`);
       const response = await fetch(`${env.API_URL}/health`, { signal: AbortSignal.timeout(5000) });
       return response.status === 200;
-    }, { timeoutMs: 120_000 });
+    }, { timeoutMs: 300_000 });
   } catch (error) {
     await stop();
     throw error;
