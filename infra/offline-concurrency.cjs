@@ -44,7 +44,7 @@ const RUNTIME = Symbol.for('shopstream.offline-concurrency.runtime');
 const DEFAULTS = {
   defaultReservedConcurrency: 2,
   maxInstances: 24,
-  maxQueueWaitMs: 5000,
+  maxQueueWaitMs: 10000,
   maxQueuedPerInstance: 100,
   idleSeconds: 600,
 };
