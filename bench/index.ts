@@ -12,7 +12,9 @@
  * BENCH_CLIENTS (8, reservation workers = pgbench clients), BENCH_RESERVE_SECONDS (10),
  * BENCH_PRODUCTS (10000, reservation uniform case), BENCH_PARTS (reserve,saga,flash),
  * BENCH_THREADS (2: pgbench -j and app driver processes), BENCH_MAX_INFLIGHT (200 unanswered POSTs),
- * BENCH_ALL_RATES=1 (keep climbing after a rate saturates the saga).
+ * BENCH_ALL_RATES=1 (keep climbing after a rate saturates the saga). `--only <parts>` (e.g.
+ * `npm run bench -- --only reserve`) is BENCH_PARTS; the reservation part alone needs only Postgres,
+ * so it starts neither Kafka nor serverless-offline.
  * Writes bench/results/bench.json, bench/results/bench.png and bench/results/offline.log.
  * Last line: `orders/s <n> p99_ms <n> reserve_vs_pgbench <x>`.
  */
@@ -25,7 +27,8 @@ process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
 const { default: postgres } = await import('postgres');
 const { ROOT, migrateDatabase, startStack } = await import('../infra/cli/stack.ts');
-const { createDatabase, dropDatabase, withDatabase } = await import('../infra/local/postgres.ts');
+const { createDatabase, dropDatabase, ensurePostgres, withDatabase } =
+  await import('../infra/local/postgres.ts');
 const { freePort } = await import('../infra/local/process.ts');
 const { load, round, say, writeChart } = await import('./report.ts');
 const { runApp, runPgbench, seedReserveProducts } = await import('./reserve.ts');
@@ -48,7 +51,11 @@ const PRODUCTS = Number(process.env.BENCH_PRODUCTS ?? 10_000);
 const MAX_IN_FLIGHT = Number(process.env.BENCH_MAX_INFLIGHT ?? 200);
 // Stop the ladder once a rate saturates the saga (higher rates would only pile up a backlog); BENCH_ALL_RATES=1 runs them anyway.
 const ALL_RATES = process.env.BENCH_ALL_RATES === '1';
-const PARTS = new Set(list(process.env.BENCH_PARTS, 'reserve,saga,flash'));
+const onlyFlag = process.argv.indexOf('--only');
+const PARTS = new Set(
+  list(onlyFlag >= 0 ? process.argv[onlyFlag + 1] : process.env.BENCH_PARTS, 'reserve,saga,flash'),
+);
+const NEEDS_STACK = PARTS.has('saga') || PARTS.has('flash');
 const RESULTS = path.join(ROOT, 'bench', 'results');
 mkdirSync(RESULTS, { recursive: true });
 
@@ -58,12 +65,18 @@ say(
   `machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; load average ${loadAtStart.join(' ')} (other work on the machine makes figures noisy)`,
 );
 
-const stack = await startStack({
-  mode: 'test',
-  httpPort: await freePort(),
-  lambdaPort: await freePort(),
-  offlineOutput: path.join(RESULTS, 'offline.log'),
-});
+// The reservation part alone needs only a Postgres server (it creates a database of its own).
+const stack = NEEDS_STACK
+  ? await startStack({
+      mode: 'test',
+      httpPort: await freePort(),
+      lambdaPort: await freePort(),
+      offlineOutput: path.join(RESULTS, 'offline.log'),
+    })
+  : await ensurePostgres({ database: 'postgres' }).then((pg) => ({
+      env: { DATABASE_URL: pg.url } as Record<string, string>,
+      stop: () => pg.stop(),
+    }));
 const stopAll = async () => {
   await stack.stop();
 };
@@ -100,9 +113,9 @@ try {
     }
   }
 
-  const sql = postgres(stack.env.DATABASE_URL!, { max: 4, onnotice: () => {} });
+  const sql = NEEDS_STACK ? postgres(stack.env.DATABASE_URL!, { max: 4, onnotice: () => {} }) : undefined;
   try {
-    if (PARTS.has('saga')) {
+    if (sql && PARTS.has('saga')) {
       const products = await seedOrderProducts(sql, 1000);
       // Warm every function container (cold bundles load on first invoke) before measuring.
       say('warming up the saga (20 orders)');
@@ -130,14 +143,14 @@ try {
       say(
         `saga saturated at ${saga.at(-1)?.offered}/s offered; skipped ${skippedRates.join(', ')}/s (BENCH_ALL_RATES=1 runs them anyway)`,
       );
-    if (PARTS.has('flash')) {
+    if (sql && PARTS.has('flash')) {
       flash = await runFlashSale(sql, stack.env.API_URL!, 100, 20, DRAIN_MS);
       say(
         `flash sale: HTTP errors ${JSON.stringify(flash.httpStatuses)}; ${flash.completed} completed, ${flash.rejected} rejected, ${flash.unfinished} unfinished of ${flash.placed} placed (${flash.orders} POSTs) on stock ${flash.stock}; all settled in ${flash.settleSeconds} s; stock on hand ${flash.finalOnHand}, reserved ${flash.finalReserved} (load ${flash.load.join(' ')})`,
       );
     }
   } finally {
-    await sql.end();
+    await sql?.end();
   }
 } finally {
   await stopAll();
