@@ -4,6 +4,8 @@
  * imports only what reserveStock imports, so its start-up and memory are those of the function.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import type { Sql } from 'postgres';
+import type { Tx } from '#layers/db';
 
 export interface DriverOptions {
   url: string;
@@ -26,10 +28,24 @@ const productId = (n: number) => {
 };
 
 /**
- * What layers/kafka/consumer.ts applyRecord does for one order.placed record, without Kafka: in
- * one transaction, the processed-record insert, then reserveForOrder. Keep it in step with
- * applyRecord (and bench/reserve.pgbench.sql with both).
+ * What layers/kafka/consumer.ts applyRecord does for one record, without Kafka: in one
+ * transaction, the processed-record insert, then `apply`. Keep it in step with applyRecord (and
+ * bench/reserve.pgbench.sql with both).
  */
+export async function applyOnce(
+  sql: Sql,
+  consumer: string,
+  eventId: string,
+  apply: (tx: Tx) => Promise<void>,
+) {
+  await sql.begin(async (tx) => {
+    const [fresh] = await tx`
+      insert into platform.processed_records (consumer, record_key) values (${consumer}, ${eventId})
+      on conflict do nothing returning 1 as fresh`;
+    if (fresh) await apply(tx);
+  });
+}
+
 async function drive(options: DriverOptions): Promise<DriverResult> {
   const { createDb } = await import('#layers/db');
   const { reserveForOrder } = await import('../functions/inventory/reservation-service.ts');
@@ -49,12 +65,9 @@ async function drive(options: DriverOptions): Promise<DriverResult> {
       const line = { productId: ids[Math.floor(Math.random() * ids.length)]!, quantity: 1 };
       const t0 = performance.now();
       try {
-        await sql.begin(async (tx) => {
-          const [fresh] = await tx`
-            insert into platform.processed_records (consumer, record_key) values (${'inventory.reserveStock'}, ${eventId})
-            on conflict do nothing returning 1 as fresh`;
-          if (fresh) await reserveForOrder(tx, { orderId, items: [line] });
-        });
+        await applyOnce(sql, 'inventory.reserveStock', eventId, (tx) =>
+          reserveForOrder(tx, { orderId, items: [line] }),
+        );
         latencies.push(Math.round((performance.now() - t0) * 1000) / 1000);
       } catch (error) {
         if (++errors === 1) process.stderr.write(`[bench] app reservation failed: ${String(error)}\n`);
