@@ -18,7 +18,9 @@
  * BENCH_CLIENTS (8, reservation workers = pgbench clients), BENCH_RESERVE_SECONDS (10),
  * BENCH_PRODUCTS (10000, reservation uniform case), BENCH_THREADS (2: pgbench -j and app driver
  * processes), BENCH_MAX_INFLIGHT (2000 unanswered POSTs), BENCH_BURST (1000),
- * BENCH_ALL_RATES=1 (keep climbing after a rate saturates the saga).
+ * BENCH_ALL_RATES=1 (keep climbing after a rate saturates the saga). `--only <parts>` (e.g.
+ * `npm run bench -- --only reserve`) is BENCH_PARTS; the reservation part alone starts neither
+ * Kafka nor serverless-offline.
  * Writes bench/results/bench.json, bench/results/bench.png and bench/results/offline-*.log.
  * Last line: `orders/s <n> p99_ms <n> reserve_vs_pgbench <x> flash_s <n> burst_5xx <n>`.
  */
@@ -31,7 +33,8 @@ process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
 const { default: postgres } = await import('postgres');
 const { ROOT, migrateDatabase, startStack } = await import('../infra/cli/stack.ts');
-const { createDatabase, dropDatabase, withDatabase } = await import('../infra/local/postgres.ts');
+const { createDatabase, dropDatabase, ensurePostgres, withDatabase } =
+  await import('../infra/local/postgres.ts');
 const { freePort } = await import('../infra/local/process.ts');
 const { descendantCpuMs, load, round, samplePeaks, say, writeChart } = await import('./report.ts');
 const { runApp, runPgbench, seedReserveProducts } = await import('./reserve.ts');
@@ -57,7 +60,15 @@ const MAX_IN_FLIGHT = Number(process.env.BENCH_MAX_INFLIGHT ?? 2000);
 const BURST = Number(process.env.BENCH_BURST ?? 1000);
 // Stop the ladder once a rate saturates the saga (higher rates would only pile up a backlog); BENCH_ALL_RATES=1 runs them anyway.
 const ALL_RATES = process.env.BENCH_ALL_RATES === '1';
-const PARTS = new Set(list(process.env.BENCH_PARTS, 'modes,flash,burst,reserve,saga'));
+const onlyFlag = process.argv.indexOf('--only');
+const PARTS = new Set(
+  list(
+    onlyFlag >= 0 ? process.argv[onlyFlag + 1] : process.env.BENCH_PARTS,
+    'modes,flash,burst,reserve,saga',
+  ),
+);
+// The reservation part alone needs only a PostgreSQL server (it creates a database of its own).
+const NEEDS_STACK = ['modes', 'flash', 'burst', 'saga'].some((part) => PARTS.has(part));
 const RESULTS = path.join(ROOT, 'bench', 'results');
 mkdirSync(RESULTS, { recursive: true });
 
@@ -105,7 +116,7 @@ const databaseOf = (url: string) => new URL(url).pathname.slice(1);
 const offlineCpu = () => descendantCpuMs(process.pid, 'serverless.js');
 
 /** A cold flash sale on a stack that has served nothing yet, with the peaks it causes. */
-async function coldFlashSale(stack: Awaited<ReturnType<typeof startStack>>, mode: Mode): Promise<ModeRun> {
+async function coldFlashSale(stack: { env: Record<string, string> }, mode: Mode): Promise<ModeRun> {
   const sql = postgres(stack.env.DATABASE_URL!, { max: 2, onnotice: () => {} });
   try {
     const peaks = samplePeaks(sql, databaseOf(stack.env.DATABASE_URL!));
@@ -149,7 +160,12 @@ if (PARTS.has('modes')) {
   }
 }
 
-const stack = await startMode('bounded');
+const stack = NEEDS_STACK
+  ? await startMode('bounded')
+  : await ensurePostgres({ database: 'postgres' }).then((pg) => ({
+      env: { DATABASE_URL: pg.url } as Record<string, string>,
+      stop: () => pg.stop(),
+    }));
 process.once('SIGINT', () => void stack.stop().finally(() => process.exit(130)));
 try {
   const sql = postgres(stack.env.DATABASE_URL!, { max: 4, onnotice: () => {} });

@@ -7,10 +7,10 @@
  * run and dropped afterwards. Two shapes: uniform over many products, and one hot product.
  */
 import { spawn } from 'node:child_process';
-import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Sql } from 'postgres';
+import type { DriverResult } from './reserve-driver.ts';
 import { load, percentile, progress, endProgress, round } from './report.ts';
 
 export interface ReserveRun {
@@ -35,11 +35,6 @@ export interface ReserveOptions {
   clients: number;
   seconds: number;
 }
-
-export const productId = (n: number) => {
-  const hex = createHash('md5').update(`bench-product-${n}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-};
 
 export async function seedReserveProducts(sql: Sql, products: number): Promise<void> {
   await sql`
@@ -68,7 +63,7 @@ export async function runApp(options: ReserveOptions, shape: 'uniform' | 'hot'):
       return new Promise<DriverResult>((resolve, reject) => {
         const child = spawn(
           process.execPath,
-          ['--import', 'tsx', path.join(import.meta.dirname, 'reserve-driver.ts')],
+          ['--import', 'tsx', path.join(import.meta.dirname, 'reserve-driver.ts'), 'run'],
           {
             cwd: path.resolve(import.meta.dirname, '..'),
             env: {
@@ -109,57 +104,6 @@ export async function runApp(options: ReserveOptions, shape: 'uniform' | 'hot'):
     errors: parts.reduce((sum, p) => sum + p.errors, 0),
     load: load(),
   };
-}
-
-export interface DriverResult {
-  seconds: number;
-  latencies: number[];
-  cpuMs: number;
-  errors: number;
-}
-
-/** One driver process: `clients` concurrent workers looping the app's transaction for `seconds`. */
-export async function drive(options: {
-  url: string;
-  products: number;
-  clients: number;
-  seconds: number;
-}): Promise<DriverResult> {
-  const { createDb } = await import('#layers/db');
-  const { reserveForOrder } = await import('../functions/inventory/reservation-service.ts');
-  const sql = createDb(options.url, options.clients);
-  const ids = Array.from({ length: options.products }, (_, i) => productId(i + 1));
-  const latencies: number[] = [];
-  let errors = 0;
-  // Open every connection before the clock starts (pgbench also excludes connection time).
-  await Promise.all(Array.from({ length: options.clients }, () => sql.begin((tx) => tx`select 1`)));
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  const deadline = started + options.seconds * 1000;
-  const worker = async () => {
-    while (performance.now() < deadline) {
-      const orderId = randomUUID();
-      const eventId = randomUUID();
-      const line = { productId: ids[Math.floor(Math.random() * ids.length)]!, quantity: 1 };
-      const t0 = performance.now();
-      try {
-        await sql.begin(async (tx) => {
-          const [fresh] = await tx`
-            insert into platform.processed_records (consumer, record_key) values (${'inventory.reserveStock'}, ${eventId})
-            on conflict do nothing returning 1 as fresh`;
-          if (fresh) await reserveForOrder(tx, { orderId, items: [line] });
-        });
-        latencies.push(round(performance.now() - t0, 3)!);
-      } catch (error) {
-        if (++errors === 1) process.stderr.write(`[bench] app reservation failed: ${String(error)}\n`);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: options.clients }, worker));
-  const seconds = (performance.now() - started) / 1000;
-  const used = process.cpuUsage(cpu);
-  await sql.end();
-  return { seconds, latencies, cpuMs: (used.user + used.system) / 1000, errors };
 }
 
 const threadsFor = (clients: number) =>

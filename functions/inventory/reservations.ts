@@ -1,53 +1,49 @@
 /**
- * Reservation decisions, pure: given an order's lines and the locked stock rows, reserve all or
- * nothing. A product with no stock row, a deleted (not orderable) product, or one without enough
- * available units rejects the whole order, naming the first offending product.
+ * Reservation rules, pure. An order holds every line or none. The all-or-nothing test itself runs
+ * inside the reservation statement (reservation-repository.ts), because it must read the stock
+ * rows under the same lock that writes them; this module shapes what goes in (lines merged and in
+ * lock order) and explains what comes out (why an order was refused).
  */
 export interface Line {
   productId: string;
   quantity: number;
 }
 
-export interface StockLevel {
+/**
+ * The first line (in product order) the reservation statement could not hold: no stock row
+ * (`orderable` null), a deleted product (`orderable` false), or fewer units available than asked.
+ */
+export interface Refusal {
   productId: string;
-  onHand: number;
-  reserved: number;
-  orderable: boolean;
+  quantity: number;
+  available: number | null;
+  orderable: boolean | null;
 }
-
-export type ReservationDecision = { kind: 'reserve'; lines: Line[] } | { kind: 'reject'; reason: string };
 
 export class OutOfStockError extends Error {
   override name = 'OutOfStockError';
   readonly retryable = false;
 }
 
-/** Merges repeated products and sorts by product id: the order stock rows are locked in. */
+/**
+ * Merges repeated products and sorts by product id: the order stock rows are locked in. Ids are
+ * lower-cased first, as Postgres compares uuids, so `A…` and `a…` are one product.
+ */
 export function normaliseLines(lines: readonly Line[]): Line[] {
   const merged = new Map<string, number>();
-  for (const line of lines) merged.set(line.productId, (merged.get(line.productId) ?? 0) + line.quantity);
+  for (const line of lines) {
+    const productId = line.productId.toLowerCase();
+    merged.set(productId, (merged.get(productId) ?? 0) + line.quantity);
+  }
   return [...merged]
     .map(([productId, quantity]) => ({ productId, quantity }))
     .sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
 }
 
-export function decideReservation(lines: readonly Line[], stock: readonly StockLevel[]): ReservationDecision {
-  const byProduct = new Map(stock.map((level) => [level.productId, level]));
-  const wanted = normaliseLines(lines);
-  for (const line of wanted) {
-    const level = byProduct.get(line.productId);
-    if (!level) return { kind: 'reject', reason: `product ${line.productId} is unknown` };
-    if (!level.orderable)
-      return { kind: 'reject', reason: `product ${line.productId} can no longer be ordered` };
-    const available = level.onHand - level.reserved;
-    if (available < line.quantity) {
-      return {
-        kind: 'reject',
-        reason: new OutOfStockError(
-          `product ${line.productId}: ${line.quantity} requested, ${Math.max(0, available)} available`,
-        ).message,
-      };
-    }
-  }
-  return { kind: 'reserve', lines: wanted };
+/** The stock.rejected reason: stable wording, which the order keeps as its failure reason. */
+export function rejectionReason({ productId, quantity, available, orderable }: Refusal): string {
+  if (orderable === null) return `product ${productId} is unknown`;
+  if (!orderable) return `product ${productId} can no longer be ordered`;
+  return new OutOfStockError(`product ${productId}: ${quantity} requested, ${available ?? 0} available`)
+    .message;
 }

@@ -9,7 +9,7 @@ import {
   type RetryPolicy,
 } from '../../functions/order/saga.ts';
 import { seededUniform, simulateCharge, TEST_CARDS } from '../../functions/payment/simulator.ts';
-import { decideReservation, normaliseLines } from '../../functions/inventory/reservations.ts';
+import { normaliseLines, rejectionReason } from '../../functions/inventory/reservations.ts';
 
 const policy: RetryPolicy = {
   maxAttempts: 6,
@@ -137,31 +137,24 @@ describe('reservation decision', () => {
       { productId: b, quantity: 4 },
     ]);
   });
-  it('reserves all or nothing', () => {
-    const stock = [
-      { productId: a, onHand: 5, reserved: 3, orderable: true },
-      { productId: b, onHand: 1, reserved: 0, orderable: false },
-    ];
-    expect(decideReservation([{ productId: a, quantity: 2 }], stock)).toEqual({
-      kind: 'reserve',
-      lines: [{ productId: a, quantity: 2 }],
-    });
-    expect(decideReservation([{ productId: a, quantity: 3 }], stock)).toMatchObject({
-      kind: 'reject',
-      reason: expect.stringContaining('3 requested, 2 available'),
-    });
+  it('lower-cases ids before merging, as Postgres compares uuids', () => {
     expect(
-      decideReservation(
-        [
-          { productId: a, quantity: 1 },
-          { productId: b, quantity: 1 },
-        ],
-        stock,
-      ),
-    ).toMatchObject({ kind: 'reject', reason: expect.stringContaining('no longer') });
-    expect(
-      decideReservation([{ productId: '00000000-0000-4000-8000-00000000000c', quantity: 1 }], stock),
-    ).toMatchObject({ kind: 'reject', reason: expect.stringContaining('unknown') });
+      normaliseLines([
+        { productId: a.toUpperCase(), quantity: 1 },
+        { productId: a, quantity: 2 },
+      ]),
+    ).toEqual([{ productId: a, quantity: 3 }]);
+  });
+  it('names the refused product and why (unknown, deleted, not enough stock)', () => {
+    expect(rejectionReason({ productId: a, quantity: 3, available: 2, orderable: true })).toBe(
+      `product ${a}: 3 requested, 2 available`,
+    );
+    expect(rejectionReason({ productId: b, quantity: 1, available: 1, orderable: false })).toBe(
+      `product ${b} can no longer be ordered`,
+    );
+    expect(rejectionReason({ productId: b, quantity: 1, available: null, orderable: null })).toBe(
+      `product ${b} is unknown`,
+    );
   });
 });
 

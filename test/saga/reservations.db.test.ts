@@ -1,11 +1,18 @@
 /**
- * The reservation SQL straight against Postgres (no HTTP, no Kafka): concurrent reservations on
- * one stock row never oversell, bundles locking products in opposite orders never deadlock, and
- * settling is idempotent and serialised with reserving.
+ * The reservation SQL straight against Postgres (no HTTP; Kafka only for the fast-path publish of
+ * the real reserveStock handler): concurrent reservations on one stock row never oversell, bundles
+ * locking products in opposite orders never deadlock, an order holds all of its lines or none with
+ * a stable reason, and neither a redelivered event nor a re-published order holds twice.
+ *
+ * Every reservation and settlement below is one transaction tried once (no retry wrapper), so a
+ * deadlock or serialisation error would show up as a rejected promise.
  */
 import { randomUUID } from 'node:crypto';
+import type { Context, MSKEvent } from 'aws-lambda';
 import { db } from '#layers/db';
+import { disconnectProducer } from '#layers/kafka/producer';
 import { TOPICS } from '#layers/topics';
+import { handler as reserveStock } from '../../functions/inventory/reserveStock.ts';
 import { reserveForOrder, settleForOrder } from '../../functions/inventory/reservation-service.ts';
 import { closeTestDb, createProduct, stockOf, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
@@ -14,77 +21,289 @@ process.env.DB_POOL_MAX = '12';
 
 afterEach(expectInvariants);
 afterAll(async () => {
+  await disconnectProducer();
   await db().end();
   await closeTestDb();
 });
 
-const reserve = (orderId: string, items: { productId: string; quantity: number }[]) =>
+type Items = { productId: string; quantity: number }[];
+const reserve = (orderId: string, items: Items) =>
   db().begin((tx) => reserveForOrder(tx, { orderId, items }));
 const settle = (orderId: string, event: string) => db().begin((tx) => settleForOrder(tx, orderId, event));
+
+/** Runs every transaction once, concurrently, and fails naming the errors if any was refused. */
+async function allOnFirstTry(transactions: Promise<unknown>[]): Promise<void> {
+  const outcomes = await Promise.allSettled(transactions);
+  const errors = outcomes.flatMap((o) =>
+    o.status === 'rejected' ? [`${(o.reason as { code?: string }).code ?? ''} ${String(o.reason)}`] : [],
+  );
+  expect(errors).toEqual([]);
+}
+
 const heldBy = async (orderId: string) =>
+  testDb()<{ productId: string; quantity: number }[]>`
+    select product_id, quantity from inventory.reservations where order_id = ${orderId} and status = 'HELD' order by product_id`;
+
+/** The events the reservation enqueued for the order (type and data), oldest first. */
+const eventsFor = async (orderId: string) =>
   (
-    await testDb()`select product_id, quantity from inventory.reservations where order_id = ${orderId} and status = 'HELD'`
-  ).length;
+    await testDb()<{ payload: { type: string; data: Record<string, unknown> } }[]>`
+      select payload from platform.outbox where key = ${orderId} order by id`
+  ).map(({ payload }) => ({ type: payload.type, data: payload.data }));
 
-it('40 concurrent reservations of stock 10 hold exactly 10 units', async () => {
-  const product = await createProduct({ onHand: 10 });
-  const orders = Array.from({ length: 40 }, () => randomUUID());
-  await Promise.all(orders.map((orderId) => reserve(orderId, [{ productId: product, quantity: 1 }])));
-  expect(await stockOf(product)).toEqual({ onHand: 10, reserved: 10 });
-  const held = await Promise.all(orders.map(heldBy));
-  expect(held.filter(Boolean)).toHaveLength(10);
-  for (const orderId of orders) await settle(orderId, TOPICS.orderFailed);
-  expect(await stockOf(product)).toEqual({ onHand: 10, reserved: 0 });
+describe('concurrency', () => {
+  it('60 concurrent orders of 1–3 units on stock 25 never oversell and leave less than any refused order asked for', async () => {
+    const product = await createProduct({ onHand: 25 });
+    const orders = Array.from({ length: 60 }, (_, i) => ({ orderId: randomUUID(), quantity: (i % 3) + 1 }));
+    await allOnFirstTry(
+      orders.map(({ orderId, quantity }) => reserve(orderId, [{ productId: product, quantity }])),
+    );
+
+    const held = await Promise.all(
+      orders.map(async (order) => ({ ...order, held: await heldBy(order.orderId) })),
+    );
+    const holding = held.filter((o) => o.held.length);
+    const refused = held.filter((o) => !o.held.length);
+    const reserved = holding.reduce((sum, o) => sum + o.quantity, 0);
+    expect(await stockOf(product)).toEqual({ onHand: 25, reserved });
+    expect(reserved).toBeLessThanOrEqual(25);
+    // Stock only went down during the run, so every refusal saw at least what is left now.
+    expect(refused.length).toBeGreaterThan(0);
+    expect(25 - reserved).toBeLessThan(Math.min(...refused.map((o) => o.quantity)));
+    for (const order of holding)
+      expect(await eventsFor(order.orderId)).toEqual([
+        {
+          type: TOPICS.stockReserved,
+          data: { orderId: order.orderId, items: [{ productId: product, quantity: order.quantity }] },
+        },
+      ]);
+    for (const order of refused)
+      expect(await eventsFor(order.orderId)).toEqual([
+        {
+          type: TOPICS.stockRejected,
+          data: {
+            orderId: order.orderId,
+            reason: expect.stringMatching(
+              new RegExp(`^product ${product}: ${order.quantity} requested, \\d available$`),
+            ),
+          },
+        },
+      ]);
+
+    await allOnFirstTry(orders.map(({ orderId }) => settle(orderId, TOPICS.orderFailed)));
+    expect(await stockOf(product)).toEqual({ onHand: 25, reserved: 0 });
+  });
+
+  it('bundles listing three products in opposite orders reserve and settle concurrently without a deadlock', async () => {
+    const [a, b, c] = await Promise.all([
+      createProduct({ onHand: 1000 }),
+      createProduct({ onHand: 1000 }),
+      createProduct({ onHand: 1000 }),
+    ]);
+    const bundle = (i: number): Items => {
+      const lines = [
+        { productId: a, quantity: 1 },
+        { productId: b, quantity: 2 },
+        { productId: c, quantity: 3 },
+      ];
+      return i % 2 ? lines : lines.reverse();
+    };
+    const first = Array.from({ length: 40 }, () => randomUUID());
+    await allOnFirstTry(first.map((orderId, i) => reserve(orderId, bundle(i))));
+    expect([await stockOf(a), await stockOf(b), await stockOf(c)]).toEqual([
+      { onHand: 1000, reserved: 40 },
+      { onHand: 1000, reserved: 80 },
+      { onHand: 1000, reserved: 120 },
+    ]);
+
+    // Settlements (in either outcome) and new reservations of the same products, all at once.
+    const second = Array.from({ length: 40 }, () => randomUUID());
+    await allOnFirstTry([
+      ...first.map((orderId, i) => settle(orderId, i % 2 ? TOPICS.orderCompleted : TOPICS.orderCancelled)),
+      ...second.map((orderId, i) => reserve(orderId, bundle(i))),
+    ]);
+    expect([await stockOf(a), await stockOf(b), await stockOf(c)]).toEqual([
+      { onHand: 980, reserved: 40 },
+      { onHand: 960, reserved: 80 },
+      { onHand: 940, reserved: 120 },
+    ]);
+    await allOnFirstTry(second.map((orderId) => settle(orderId, TOPICS.orderCompleted)));
+    expect([await stockOf(a), await stockOf(b), await stockOf(c)]).toEqual([
+      { onHand: 940, reserved: 0 },
+      { onHand: 880, reserved: 0 },
+      { onHand: 820, reserved: 0 },
+    ]);
+  });
+
+  it('a cancel that overtakes the reservation leaves nothing held, even when both race', async () => {
+    const product = await createProduct({ onHand: 50 });
+    const orders = Array.from({ length: 20 }, () => randomUUID());
+    await allOnFirstTry(
+      orders.flatMap((orderId) => [
+        settle(orderId, TOPICS.orderCancelled),
+        reserve(orderId, [{ productId: product, quantity: 1 }]),
+      ]),
+    );
+    // Whichever ran second saw the other: either nothing was held, or it was released.
+    expect(await stockOf(product)).toEqual({ onHand: 50, reserved: 0 });
+    expect((await Promise.all(orders.map(heldBy))).every((held) => held.length === 0)).toBe(true);
+  });
 });
 
-it('bundles listing products in opposite orders reserve concurrently without deadlock', async () => {
-  const [a, b] = await Promise.all([createProduct({ onHand: 100 }), createProduct({ onHand: 100 })]);
-  const orders = Array.from({ length: 30 }, () => randomUUID());
-  await Promise.all(
-    orders.map((orderId, i) =>
-      reserve(
-        orderId,
-        i % 2
-          ? [
-              { productId: a!, quantity: 2 },
-              { productId: b!, quantity: 1 },
-            ]
-          : [
-              { productId: b!, quantity: 1 },
-              { productId: a!, quantity: 2 },
-            ],
-      ),
-    ),
-  );
-  expect(await stockOf(a!)).toEqual({ onHand: 100, reserved: 60 });
-  expect(await stockOf(b!)).toEqual({ onHand: 100, reserved: 30 });
-  await Promise.all(orders.map((orderId) => settle(orderId, TOPICS.orderCompleted)));
-  expect(await stockOf(a!)).toEqual({ onHand: 40, reserved: 0 });
-  expect(await stockOf(b!)).toEqual({ onHand: 70, reserved: 0 });
+describe('all or nothing, with a stable reason', () => {
+  it.each([
+    ['not enough stock', { onHand: 1 }, (p: string) => `product ${p}: 2 requested, 1 available`],
+    [
+      'a product deleted in inventory and the catalog',
+      { onHand: 10, deleted: true },
+      (p: string) => `product ${p} can no longer be ordered`,
+    ],
+  ])('a bundle with %s holds none of its lines', async (_, fixture, reason) => {
+    const [plenty, scarce] = await Promise.all([createProduct({ onHand: 10 }), createProduct(fixture)]);
+    const orderId = randomUUID();
+    await reserve(orderId, [
+      { productId: plenty, quantity: 2 },
+      { productId: scarce, quantity: 2 },
+    ]);
+    expect(await heldBy(orderId)).toEqual([]);
+    expect(await stockOf(plenty)).toEqual({ onHand: 10, reserved: 0 });
+    expect(await eventsFor(orderId)).toEqual([
+      { type: TOPICS.stockRejected, data: { orderId, reason: reason(scarce) } },
+    ]);
+  });
+
+  it('rejects an unknown product, and one the catalog deleted before inventory heard of it', async () => {
+    const plenty = await createProduct({ onHand: 10 });
+    const unknown = randomUUID();
+    const unknownOrder = randomUUID();
+    await reserve(unknownOrder, [
+      { productId: plenty, quantity: 1 },
+      { productId: unknown, quantity: 1 },
+    ]);
+    expect(await eventsFor(unknownOrder)).toEqual([
+      {
+        type: TOPICS.stockRejected,
+        data: { orderId: unknownOrder, reason: `product ${unknown} is unknown` },
+      },
+    ]);
+
+    const deletedInCatalog = await createProduct({ onHand: 10 });
+    await testDb()`update product.products set deleted_at = now() where id = ${deletedInCatalog}`;
+    const deletedOrder = randomUUID();
+    await reserve(deletedOrder, [{ productId: deletedInCatalog, quantity: 1 }]);
+    expect(await eventsFor(deletedOrder)).toEqual([
+      {
+        type: TOPICS.stockRejected,
+        data: { orderId: deletedOrder, reason: `product ${deletedInCatalog} can no longer be ordered` },
+      },
+    ]);
+    expect(await stockOf(plenty)).toEqual({ onHand: 10, reserved: 0 });
+    expect(await stockOf(deletedInCatalog)).toEqual({ onHand: 10, reserved: 0 });
+  });
+
+  it('merges repeated lines of one product before checking the stock', async () => {
+    const product = await createProduct({ onHand: 3 });
+    const tooMany = randomUUID();
+    await reserve(tooMany, [
+      { productId: product, quantity: 2 },
+      { productId: product, quantity: 2 },
+    ]);
+    expect(await eventsFor(tooMany)).toEqual([
+      {
+        type: TOPICS.stockRejected,
+        data: { orderId: tooMany, reason: `product ${product}: 4 requested, 3 available` },
+      },
+    ]);
+    const fits = randomUUID();
+    await reserve(fits, [
+      { productId: product, quantity: 1 },
+      { productId: product, quantity: 2 },
+    ]);
+    expect(await heldBy(fits)).toEqual([{ productId: product, quantity: 3 }]);
+    expect(await stockOf(product)).toEqual({ onHand: 3, reserved: 3 });
+    await settle(fits, TOPICS.orderCancelled);
+  });
 });
 
-it('settles once: a second commit or a late release changes nothing; a reservation is never held twice', async () => {
-  const product = await createProduct({ onHand: 5 });
-  const orderId = randomUUID();
-  await reserve(orderId, [{ productId: product, quantity: 2 }]);
-  await reserve(orderId, [{ productId: product, quantity: 2 }]);
-  expect(await stockOf(product)).toEqual({ onHand: 5, reserved: 2 });
-  await settle(orderId, TOPICS.orderCompleted);
-  await settle(orderId, TOPICS.orderCompleted);
-  await settle(orderId, TOPICS.orderCancelled);
-  expect(await stockOf(product)).toEqual({ onHand: 3, reserved: 0 });
-});
+describe('idempotency', () => {
+  const orderPlaced = (
+    eventId: string,
+    data: { orderId: string; items: Items },
+    offset: number,
+  ): MSKEvent => {
+    const value = { eventId, type: TOPICS.orderPlaced, occurredAt: new Date().toISOString(), data };
+    const record = {
+      topic: TOPICS.orderPlaced,
+      partition: 0,
+      offset,
+      timestamp: Date.now(),
+      timestampType: 'CREATE_TIME',
+      key: Buffer.from(data.orderId).toString('base64'),
+      value: Buffer.from(JSON.stringify(value)).toString('base64'),
+      headers: [],
+    };
+    return {
+      eventSource: 'aws:kafka',
+      eventSourceArn: 'arn',
+      bootstrapServers: 'b',
+      records: { [`${TOPICS.orderPlaced}-0`]: [record] },
+    } as unknown as MSKEvent;
+  };
 
-it('a cancel that overtakes the reservation leaves nothing held, even when both race', async () => {
-  const product = await createProduct({ onHand: 50 });
-  const orders = Array.from({ length: 20 }, () => randomUUID());
-  await Promise.all(
-    orders.flatMap((orderId) => [
-      settle(orderId, TOPICS.orderCancelled),
-      reserve(orderId, [{ productId: product, quantity: 1 }]),
-    ]),
-  );
-  // Whichever ran second saw the other: either nothing was held, or it was released.
-  expect(await stockOf(product)).toEqual({ onHand: 50, reserved: 0 });
-  expect((await Promise.all(orders.map(heldBy))).every((n) => n === 0)).toBe(true);
+  it('a redelivered order.placed (same event id, through the reserveStock handler) holds once and announces once', async () => {
+    const product = await createProduct({ onHand: 5 });
+    const order = { orderId: randomUUID(), items: [{ productId: product, quantity: 2 }] };
+    const eventId = randomUUID();
+    const answers = await Promise.all(
+      [1, 2, 3].map((offset) => reserveStock(orderPlaced(eventId, order, offset), {} as Context)),
+    );
+    expect(answers).toEqual([
+      { batchItemFailures: [] },
+      { batchItemFailures: [] },
+      { batchItemFailures: [] },
+    ]);
+    expect(await stockOf(product)).toEqual({ onHand: 5, reserved: 2 });
+    expect(await eventsFor(order.orderId)).toHaveLength(1);
+    await settle(order.orderId, TOPICS.orderCancelled);
+  });
+
+  it('a re-published order.placed (a new event id) does not hold twice, nor announce again', async () => {
+    const product = await createProduct({ onHand: 5 });
+    const orderId = randomUUID();
+    await allOnFirstTry([1, 2, 3].map(() => reserve(orderId, [{ productId: product, quantity: 2 }])));
+    expect(await stockOf(product)).toEqual({ onHand: 5, reserved: 2 });
+    expect(await eventsFor(orderId)).toEqual([
+      { type: TOPICS.stockReserved, data: { orderId, items: [{ productId: product, quantity: 2 }] } },
+    ]);
+    await settle(orderId, TOPICS.orderCompleted);
+  });
+
+  it('an order closed before its reservation, or rejected once, never holds later', async () => {
+    const product = await createProduct({ onHand: 5 });
+    const cancelledFirst = randomUUID();
+    await settle(cancelledFirst, TOPICS.orderCancelled);
+    await reserve(cancelledFirst, [{ productId: product, quantity: 1 }]);
+    expect(await heldBy(cancelledFirst)).toEqual([]);
+    expect(await eventsFor(cancelledFirst)).toEqual([]);
+
+    const rejected = randomUUID();
+    await reserve(rejected, [{ productId: product, quantity: 6 }]);
+    await testDb()`update inventory.stock set on_hand = 10 where product_id = ${product}`;
+    await reserve(rejected, [{ productId: product, quantity: 6 }]);
+    expect(await heldBy(rejected)).toEqual([]);
+    expect((await eventsFor(rejected)).map((e) => e.type)).toEqual([TOPICS.stockRejected]);
+    expect(await stockOf(product)).toEqual({ onHand: 10, reserved: 0 });
+  });
+
+  it('settles once: a second commit or a late release changes nothing', async () => {
+    const product = await createProduct({ onHand: 5 });
+    const orderId = randomUUID();
+    await reserve(orderId, [{ productId: product, quantity: 2 }]);
+    await settle(orderId, TOPICS.orderCompleted);
+    await allOnFirstTry([settle(orderId, TOPICS.orderCompleted), settle(orderId, TOPICS.orderCancelled)]);
+    expect(await stockOf(product)).toEqual({ onHand: 3, reserved: 0 });
+    expect(await testDb()`select status from inventory.reservations where order_id = ${orderId}`).toEqual([
+      { status: 'COMMITTED' },
+    ]);
+  });
 });
