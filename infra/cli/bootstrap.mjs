@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Entry point of `npm start`, `npm test` and the scripts that start the stack (bench, chaos, DLQ
-// replay). It installs the dependencies if they are missing or older than package-lock.json, then
-// makes sure everything runs on the Node.js major of the deployed Lambda runtime (serverless.yml
-// `provider.runtime`): the Node that started it if that is the right major, else the Node binary
-// that npm installed from the `node-<platform>-<arch>` optional dependencies, on which this script
-// runs itself again. serverless-offline, and so every function, then runs on the same Node.
+// replay). It installs the dependencies if node_modules is missing or does not match
+// package-lock.json, then makes sure everything runs on the Node.js major of the deployed Lambda
+// runtime (serverless.yml `provider.runtime`): the Node that started it if that is the right
+// major, else the Node binary that npm installed from the `node-<platform>-<arch>` optional
+// dependencies, on which this script runs itself again. serverless-offline, and so every
+// function, then runs on the same Node.
 //
 //   node infra/cli/bootstrap.mjs start|test [args]     infra/cli/<command>.ts main(args)
 //   node infra/cli/bootstrap.mjs run <file.ts> [args]  a TypeScript script, as `tsx <file.ts>` would
