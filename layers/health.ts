@@ -1,4 +1,7 @@
-/** Dependency checks for GET /health: a `select 1` and a Kafka cluster description, with timeouts. */
+/**
+ * Dependency checks for GET /health: a `select 1` and a Kafka cluster description, with timeouts,
+ * and the Lambda runtime the function runs on (CI compares it with serverless.yml's).
+ */
 import { db } from './db.ts';
 import { kafkaClient } from './kafka/producer.ts';
 
@@ -34,5 +37,11 @@ export async function checkDependencies() {
       }
     }, 3000),
   ]);
-  return { status: postgres.ok && kafka.ok ? ('ok' as const) : ('degraded' as const), postgres, kafka };
+  const runtime = `nodejs${process.versions.node.split('.')[0]}.x`;
+  return {
+    status: postgres.ok && kafka.ok ? ('ok' as const) : ('degraded' as const),
+    postgres,
+    kafka,
+    runtime,
+  };
 }

@@ -4,8 +4,21 @@ import { defineRoute } from '#layers/http/route';
 
 const Dependency = z.object({ ok: z.boolean(), latencyMs: z.number(), error: z.string().optional() });
 export const HealthSchema = z
-  .object({ status: z.enum(['ok', 'degraded']), postgres: Dependency, kafka: Dependency })
-  .meta({ id: 'Health', example: { status: 'ok', postgres: { ok: true, latencyMs: 2 }, kafka: { ok: true, latencyMs: 5 } } });
+  .object({
+    status: z.enum(['ok', 'degraded']),
+    postgres: Dependency,
+    kafka: Dependency,
+    runtime: z.string().meta({ description: 'Lambda runtime of the Node.js major the function runs on' }),
+  })
+  .meta({
+    id: 'Health',
+    example: {
+      status: 'ok',
+      postgres: { ok: true, latencyMs: 2 },
+      kafka: { ok: true, latencyMs: 5 },
+      runtime: 'nodejs22.x',
+    },
+  });
 
 export const health = defineRoute({
   operationId: 'getHealth',

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { api } from '../support/api.ts';
 
 describe('GET /health', () => {
@@ -5,6 +7,14 @@ describe('GET /health', () => {
     const response = await api('GET', '/health');
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ status: 'ok', postgres: { ok: true }, kafka: { ok: true } });
+  });
+
+  it('runs on the Node.js major of the Lambda runtime that serverless.yml deploys', async () => {
+    const serverlessYml = readFileSync(path.resolve(import.meta.dirname, '../../serverless.yml'), 'utf8');
+    const deployed = /^provider:[\s\S]*?^ {2}runtime:\s*(\S+)/m.exec(serverlessYml)?.[1];
+    expect(deployed).toMatch(/^nodejs\d+\.x$/);
+    const response = await api('GET', '/health');
+    expect(response.body.runtime).toBe(deployed);
   });
 });
 

@@ -15,6 +15,7 @@ const { Kafka, logLevel } = require('kafkajs');
 const { MAX_PAYLOAD_BYTES, envelopeBytes, recordPrefix, renderEvent, serializeRecord } = require('./event.js');
 const { compileFilters } = require('./filter.js');
 const { sendToKafkaDestination } = require('./dead-letter.js');
+const { describeStartupWait } = require('./log.js');
 
 /**
  * @typedef {{ offset: number, json: string, bytes: number, arrivedAt: number, timestamp: number, part: PartitionState }} Entry
@@ -81,7 +82,7 @@ class Mapping {
   async applyStartingPosition() {
     const { topic, groupId, startingPosition, startingPositionTimestamp } = this.config;
     const admin = this.kafka.admin();
-    let warned = false;
+    let lastWait = '';
     try {
       await admin.connect();
       for (;;) {
@@ -102,8 +103,9 @@ class Mapping {
           await admin.setOffsets({ groupId, topic, partitions: offsets });
           return;
         } catch (error) {
-          if (!warned) this.log(`${this.label}: waiting for topic ${topic} (${error.message})`);
-          warned = true;
+          const wait = describeStartupWait(error, topic);
+          if (wait && wait !== lastWait) this.log(`${this.label}: ${wait}`);
+          lastWait = wait;
           await this.sleep(2000);
         }
       }
