@@ -6,7 +6,8 @@
  * The secret is JSON. Accepted shapes: `{ "url": "postgres://…" }`, or the RDS/Aurora shape
  * `{ username, password, host?, port?, dbname? }`. An RDS-managed master secret holds only
  * username and password, so host, name and port may come from DATABASE_HOST, DATABASE_NAME and
- * DATABASE_PORT instead.
+ * DATABASE_PORT instead. DATABASE_HOST, when set, wins over the secret's host: on AWS stages it is
+ * the RDS Proxy endpoint, and a secret naming the database itself must not route around the proxy.
  */
 import { z } from 'zod';
 import { ConfigurationError } from './env.ts';
@@ -51,7 +52,7 @@ export async function databaseUrlFromSecret(env: NodeJS.ProcessEnv, readSecret: 
   }
   const secret = parsed.data;
   if ('url' in secret) return secret.url;
-  const host = secret.host ?? config.DATABASE_HOST;
+  const host = config.DATABASE_HOST || secret.host;
   const dbname = secret.dbname ?? config.DATABASE_NAME;
   if (!host) throw new ConfigurationError('DATABASE_HOST is required when the database secret has no "host"');
   if (!dbname) throw new ConfigurationError('DATABASE_NAME is required when the database secret has no "dbname"');

@@ -36,3 +36,13 @@ describe('databaseUrlFromSecret', () => {
     await expect(databaseUrlFromSecret({ DATABASE_SECRET_ARN: ARN }, secretOf({ user: 'u' }))).rejects.toThrow('"username" and "password"');
   });
 });
+
+describe('behind an RDS Proxy', () => {
+  it('connects to DATABASE_HOST (the proxy) even when the secret names the database host', async () => {
+    const url = await databaseUrlFromSecret(
+      { DATABASE_SECRET_ARN: ARN, DATABASE_HOST: 'shopstream.proxy-x.eu-west-1.rds.amazonaws.com' },
+      secretOf({ username: 'shop', password: 'pw', host: 'db.cluster-x.eu-west-1.rds.amazonaws.com', port: 5432, dbname: 'shopstream' }),
+    );
+    expect(new URL(url).hostname).toBe('shopstream.proxy-x.eu-west-1.rds.amazonaws.com');
+  });
+});
