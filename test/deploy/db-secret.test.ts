@@ -43,6 +43,6 @@ describe('behind an RDS Proxy', () => {
       { DATABASE_SECRET_ARN: ARN, DATABASE_HOST: 'shopstream.proxy-x.eu-west-1.rds.amazonaws.com' },
       secretOf({ username: 'shop', password: 'pw', host: 'db.cluster-x.eu-west-1.rds.amazonaws.com', port: 5432, dbname: 'shopstream' }),
     );
-    expect(new URL(url).hostname).toBe('shopstream.proxy-x.eu-west-1.rds.amazonaws.com');
+    expect(new URL(url!).hostname).toBe('shopstream.proxy-x.eu-west-1.rds.amazonaws.com');
   });
 });
