@@ -89,14 +89,18 @@ class OfflineConcurrency {
 function patchPool(LambdaFunctionPool, LambdaFunction, settings, log) {
   // serverless-offline keeps its pool's state in private fields, so its own `get` stays the
   // factory of new instances: it creates one whenever none of the function's instances is IDLE.
-  // Retired instances (timed out, crashed, evicted) report RETIRED, so it never hands them out.
+  // Instances this pool has handed out report BUSY from the moment they are taken (serverless-offline
+  // marks them BUSY only once their run starts), and retired ones (timed out, crashed, evicted)
+  // RETIRED, so that factory never returns an instance a lease already holds.
   const createInstance = LambdaFunctionPool.prototype.get;
   const status = Object.getOwnPropertyDescriptor(LambdaFunction.prototype, 'status');
   const retired = new WeakSet();
+  const held = new WeakSet();
   Object.defineProperty(LambdaFunction.prototype, 'status', {
     configurable: true,
     get() {
-      return retired.has(this) ? 'RETIRED' : status.get.call(this);
+      if (retired.has(this)) return 'RETIRED';
+      return held.has(this) ? 'BUSY' : status.get.call(this);
     },
   });
   const pools = new WeakMap();
@@ -104,7 +108,7 @@ function patchPool(LambdaFunctionPool, LambdaFunction, settings, log) {
     let pool = pools.get(this);
     if (!pool) {
       const factory = (key, definition) => createInstance.call(this, key, definition);
-      pools.set(this, (pool = createPool(factory, retired, settings, log)));
+      pools.set(this, (pool = createPool(factory, { retired, held }, settings, log)));
     }
     return pool.lease(functionKey, functionDefinition);
   };
@@ -136,7 +140,7 @@ function patchPool(LambdaFunctionPool, LambdaFunction, settings, log) {
   );
 }
 
-function createPool(createInstance, retired, settings, log) {
+function createPool(createInstance, { retired, held }, settings, log) {
   /** functionKey → { cap, instances: Set, idle: LambdaFunction[], waiting: Waiter[] } */
   const functions = new Map();
   /** Idle instances of every function, least recently used first. */
@@ -200,6 +204,7 @@ function createPool(createInstance, retired, settings, log) {
     const idle = state.idle.pop();
     if (idle) {
       idleOrder.delete(idle);
+      held.add(idle);
       return Promise.resolve(idle);
     }
     if (state.instances.size < state.cap && (live < settings.maxInstances || retireIdleElsewhere(state))) {
@@ -240,6 +245,9 @@ function createPool(createInstance, retired, settings, log) {
   function create(state) {
     live += 1;
     const instance = createInstance(state.key, state.definition);
+    if (state.instances.has(instance))
+      throw new Error(`offline-concurrency: ${state.key} handed out an instance twice`);
+    held.add(instance);
     state.instances.add(instance);
     return instance;
   }
@@ -270,6 +278,7 @@ function createPool(createInstance, retired, settings, log) {
   }
 
   function release(state, instance, discard) {
+    held.delete(instance);
     if (discard) retire(state, instance);
     else {
       state.idle.push(instance);
@@ -285,6 +294,7 @@ function createPool(createInstance, retired, settings, log) {
       while (state.waiting.length && state.idle.length) {
         const instance = state.idle.pop();
         idleOrder.delete(instance);
+        held.add(instance);
         settle(state.waiting.shift(), instance);
       }
       while (
@@ -359,3 +369,5 @@ function offlineRuntime() {
 
 module.exports = OfflineConcurrency;
 module.exports.offlineRuntime = offlineRuntime;
+// For test/offline-msk/offline-concurrency.test.ts, which runs the pool over stand-ins of serverless-offline's classes.
+module.exports.patchPool = patchPool;

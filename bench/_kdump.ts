@@ -1,0 +1,18 @@
+import { Kafka, logLevel } from 'kafkajs';
+const kafka = new Kafka({ brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING });
+const topic = process.argv[2]!;
+const consumer = kafka.consumer({ groupId: 'inspect-' + Date.now() });
+await consumer.connect();
+await consumer.subscribe({ topic, fromBeginning: true });
+const rows: { p: number; o: string; t: string; id: string; order: string }[] = [];
+await consumer.run({ eachMessage: async ({ partition, message }) => { const v = JSON.parse(message.value!.toString()); rows.push({ p: partition, o: message.offset, t: new Date(Number(message.timestamp)).toISOString().slice(11, 23), id: v.eventId, order: v.data.orderId }); } });
+await new Promise((r) => setTimeout(r, 8000));
+await consumer.disconnect();
+const byId = new Map<string, number>();
+for (const r of rows) byId.set(r.id, (byId.get(r.id) ?? 0) + 1);
+const byOrder = new Map<string, number>();
+for (const r of rows) byOrder.set(r.order, (byOrder.get(r.order) ?? 0) + 1);
+console.log('records', rows.length, 'distinct eventIds', byId.size, 'distinct orders', byOrder.size);
+const dups = rows.filter((r) => byId.get(r.id)! > 1).sort((a, b) => a.id.localeCompare(b.id));
+console.log(dups.slice(0, 12).map((r) => `${r.id.slice(0, 8)} order ${r.order.slice(0, 8)} p${r.p}@${r.o} ${r.t}`).join('\n'));
+process.exit(0);
