@@ -16,7 +16,9 @@ const prefix = () => readEnv(ConsoleEnv).KAFKA_TOPIC_PREFIX;
 
 export async function snapshot(customerId?: string) {
   const [rows, kafka] = await Promise.all([readSnapshot(db(), prefix(), customerId), kafkaFigures(prefix())]);
-  const statuses = Object.fromEntries(ORDER_STATUSES.map((status) => [status, rows.statuses[status] ?? 0])) as Record<OrderStatus, number>;
+  const statuses = Object.fromEntries(
+    ORDER_STATUSES.map((status) => [status, rows.statuses[status] ?? 0]),
+  ) as Record<OrderStatus, number>;
   return {
     at: rows.now,
     scope: customerId ? { customerId } : null,
@@ -44,7 +46,7 @@ export async function snapshot(customerId?: string) {
     inFlight: rows.inFlight,
     stock: rows.stock,
     outbox: rows.outbox,
-    kafka: kafka.ok ? { ok: true } : { ok: false, error: kafka.error },
+    kafka: { ok: kafka.ok, asOf: kafka.asOf, ...(kafka.error ? { error: kafka.error } : {}) },
     deadLetters: kafka.deadLetters,
   };
 }
@@ -59,7 +61,8 @@ export async function orderJourney(orderId: string) {
     const topic = diagnosis.awaiting;
     const letters = await deadLetters(topic).catch(() => undefined);
     const letter = letters?.records.find((record) => record.key === orderId && record.waiting);
-    if (letter) diagnosis = diagnose(rows.order, rows.events, rows.payments, now, { topic, error: letter.error });
+    if (letter)
+      diagnosis = diagnose(rows.order, rows.events, rows.payments, now, { topic, error: letter.error });
   }
   return {
     at: rows.now,
@@ -77,10 +80,14 @@ export async function orderJourney(orderId: string) {
 
 /** Kafka failures are the broker's, not the request's: 503, retry. */
 const kafkaUnavailable = (what: string) => (error: unknown) => {
-  throw new DependencyError(`Kafka did not answer while ${what}: ${(error as Error).message}. Retry shortly.`, { cause: error });
+  throw new DependencyError(
+    `Kafka did not answer while ${what}: ${(error as Error).message}. Retry shortly.`,
+    { cause: error },
+  );
 };
 
-export const deadLetters = (topic: TopicName) => deadLetterView(topic, prefix()).catch(kafkaUnavailable(`reading ${topic}.dlq`));
+export const deadLetters = (topic: TopicName) =>
+  deadLetterView(topic, prefix()).catch(kafkaUnavailable(`reading ${topic}.dlq`));
 
 export const replayDeadLetters = (topic: TopicName, timeoutMs: number) =>
   replay(topic, prefix(), timeoutMs).catch(kafkaUnavailable(`replaying ${topic}.dlq`));

@@ -9,7 +9,14 @@ import { TOPICS, type TopicName } from '#layers/topics';
 export const SERVICES = ['product', 'inventory', 'order', 'payment'] as const;
 export type Service = (typeof SERVICES)[number];
 
-export const ORDER_STATUSES = ['PENDING', 'RESERVED', 'COMPLETED', 'REJECTED', 'FAILED', 'CANCELLED'] as const;
+export const ORDER_STATUSES = [
+  'PENDING',
+  'RESERVED',
+  'COMPLETED',
+  'REJECTED',
+  'FAILED',
+  'CANCELLED',
+] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 export const TERMINAL_STATUSES: readonly OrderStatus[] = ['COMPLETED', 'REJECTED', 'FAILED', 'CANCELLED'];
 
@@ -125,20 +132,37 @@ export function diagnose(
   const charging = payments.find((p) => p.status === 'PENDING');
   if (charging) {
     const state = ago(charging.createdAt) > STUCK_AFTER_MS ? 'stuck' : 'waiting';
-    return { state, hop: 'payment.charge', summary: `payment attempt ${charging.attempt} pending for ${seconds(ago(charging.createdAt))}` };
+    return {
+      state,
+      hop: 'payment.charge',
+      summary: `payment attempt ${charging.attempt} pending for ${seconds(ago(charging.createdAt))}`,
+    };
   }
   const state = ago(order.updatedAt) > STUCK_AFTER_MS ? 'stuck' : 'waiting';
-  return { state, hop: null, summary: `${order.status} for ${seconds(ago(order.updatedAt))} with no event waiting` };
+  return {
+    state,
+    hop: null,
+    summary: `${order.status} for ${seconds(ago(order.updatedAt))} with no event waiting`,
+  };
 
   function waitingOn(event: JourneyEvent, prefix: string): Diagnosis {
     const hop = hopOfTopic(event.topic);
     const what = event.action ? `${event.topic} (${event.action}, attempt ${event.attempt})` : event.topic;
     const due = Date.parse(event.availableAt) - now.getTime();
-    if (due > 0) return { state: 'waiting', hop, summary: `${prefix}${what} scheduled: due in ${seconds(due)} (retry backoff)` };
+    if (due > 0)
+      return {
+        state: 'waiting',
+        hop,
+        summary: `${prefix}${what} scheduled: due in ${seconds(due)} (retry backoff)`,
+      };
     const late = ago(event.availableAt) > STUCK_AFTER_MS;
     const consumer = KAFKA_HOPS.find((h) => h.topic === event.topic)?.function ?? 'its consumer';
     if (!event.publishedAt) {
-      return { state: late ? 'stuck' : 'waiting', hop, summary: `${prefix}${what} due for ${seconds(-due)}, not yet published by the outbox` };
+      return {
+        state: late ? 'stuck' : 'waiting',
+        hop,
+        summary: `${prefix}${what} due for ${seconds(-due)}, not yet published by the outbox`,
+      };
     }
     const summary = `${prefix}${what} published ${seconds(ago(event.publishedAt))} ago, not yet applied by ${consumer}`;
     return { state: late ? 'stuck' : 'waiting', hop, summary, awaiting: event.topic };

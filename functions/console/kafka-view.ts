@@ -23,7 +23,8 @@ import { TOPICS, deadLetterTopic, topicName, type TopicName } from '#layers/topi
 import { KAFKA_HOPS, type KafkaHop } from './flow.ts';
 
 const POLL_CACHE_MS = 900;
-const KAFKA_BUDGET_MS = 2500;
+const KAFKA_BUDGET_MS = 5000;
+const FRESH_WAIT_MS = 400;
 const DISCOVERY_EVERY_MS = 15_000;
 const TOPICS_EVERY_MS = 30_000;
 const LOCAL_CLIENT_PREFIX = 'offline-msk-';
@@ -77,7 +78,10 @@ async function dropAdmin(): Promise<void> {
 function withinBudget<T>(work: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Kafka did not answer ${what} within ${KAFKA_BUDGET_MS} ms`)), KAFKA_BUDGET_MS);
+    timer = setTimeout(
+      () => reject(new Error(`Kafka did not answer ${what} within ${KAFKA_BUDGET_MS} ms`)),
+      KAFKA_BUDGET_MS,
+    );
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
@@ -90,10 +94,17 @@ let discoveredAt = 0;
 let existingTopics: { at: number; names: Set<string> } | undefined;
 
 async function discoverGroups(client: Admin, prefix: string): Promise<void> {
-  const wanted = new Map(KAFKA_HOPS.map((hop) => [`${LOCAL_CLIENT_PREFIX}${hop.function}|${prefix}${hop.topic}`, hop]));
+  const wanted = new Map(
+    KAFKA_HOPS.map((hop) => [`${LOCAL_CLIENT_PREFIX}${hop.function}|${prefix}${hop.topic}`, hop]),
+  );
   const { groups } = await client.listGroups();
   const fresh = groups
-    .filter((g) => g.protocolType === 'consumer' && !unrelatedGroups.has(g.groupId) && ![...groupOfTopic.values()].includes(g.groupId))
+    .filter(
+      (g) =>
+        g.protocolType === 'consumer' &&
+        !unrelatedGroups.has(g.groupId) &&
+        ![...groupOfTopic.values()].includes(g.groupId),
+    )
     .map((g) => g.groupId);
   if (!fresh.length) return;
   const { groups: described } = await client.describeGroups(fresh);
@@ -124,7 +135,10 @@ async function lagOf(client: Admin, hop: KafkaHop, topic: string): Promise<Trigg
   const groupId = groupOfTopic.get(topic) ?? null;
   const base = { hop: hop.id, function: hop.function, groupId };
   if (!groupId) return { ...base, lag: null, unavailable: LAG_UNAVAILABLE_REASON };
-  const [[committed], ends] = await Promise.all([client.fetchOffsets({ groupId, topics: [topic] }), client.fetchTopicOffsets(topic)]);
+  const [[committed], ends] = await Promise.all([
+    client.fetchOffsets({ groupId, topics: [topic] }),
+    client.fetchTopicOffsets(topic),
+  ]);
   let lag = 0;
   for (const end of ends) {
     const offset = Number(committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? -1);
@@ -146,7 +160,13 @@ async function readFigures(prefix: string): Promise<KafkaFigures> {
       KAFKA_HOPS.map((hop) =>
         exists.has(prefix + hop.topic)
           ? lagOf(client, hop, prefix + hop.topic)
-          : { hop: hop.id, function: hop.function, groupId: null, lag: null, unavailable: `topic ${prefix + hop.topic} does not exist yet` },
+          : {
+              hop: hop.id,
+              function: hop.function,
+              groupId: null,
+              lag: null,
+              unavailable: `topic ${prefix + hop.topic} does not exist yet`,
+            },
       ),
     ),
     Promise.all(
@@ -161,24 +181,50 @@ async function readFigures(prefix: string): Promise<KafkaFigures> {
   return { ok: true, lag, deadLetters };
 }
 
-let latest: { at: number; figures: Promise<KafkaFigures> } | undefined;
+const unavailable = (reason: string): KafkaFigures => ({
+  ok: false,
+  error: reason,
+  lag: KAFKA_HOPS.map((hop) => ({
+    hop: hop.id,
+    function: hop.function,
+    groupId: null,
+    lag: null,
+    unavailable: `Kafka: ${reason}`,
+  })),
+  deadLetters: [],
+});
 
-/** Lag and dead-letter depths, at most POLL_CACHE_MS old; never throws. */
-export function kafkaFigures(prefix: string): Promise<KafkaFigures> {
-  if (!latest || Date.now() - latest.at > POLL_CACHE_MS) {
-    const figures = withinBudget(readFigures(prefix), 'the console’s offset requests').catch(async (error: unknown) => {
-      await dropAdmin();
-      existingTopics = undefined;
-      return {
-        ok: false,
-        error: (error as Error).message,
-        lag: KAFKA_HOPS.map((hop) => ({ hop: hop.id, function: hop.function, groupId: null, lag: null, unavailable: `Kafka: ${(error as Error).message}` })),
-        deadLetters: [],
-      };
-    });
-    latest = { at: Date.now(), figures };
+let current: { at: number; figures: KafkaFigures } | undefined;
+let refreshing: Promise<void> | undefined;
+
+/**
+ * Lag and dead-letter depths, refreshed when older than POLL_CACHE_MS. A poll waits at most
+ * FRESH_WAIT_MS for the refresh and otherwise answers with the previous figures and their time
+ * (`asOf`): a slow broker makes the Kafka figures older, never the page's database figures.
+ * Never throws.
+ */
+export async function kafkaFigures(prefix: string): Promise<KafkaFigures & { asOf: string | null }> {
+  if (!refreshing && (!current || Date.now() - current.at > POLL_CACHE_MS)) {
+    const started = Date.now();
+    refreshing = withinBudget(readFigures(prefix), 'the console’s offset requests')
+      .catch(async (error: unknown) => {
+        await dropAdmin();
+        existingTopics = undefined;
+        return unavailable((error as Error).message);
+      })
+      .then((figures) => {
+        current = { at: started, figures };
+      })
+      .finally(() => (refreshing = undefined));
   }
-  return latest.figures;
+  if (refreshing) {
+    let timer: NodeJS.Timeout | undefined;
+    const patience = current ? FRESH_WAIT_MS : KAFKA_BUDGET_MS;
+    await Promise.race([refreshing, new Promise((resolve) => (timer = setTimeout(resolve, patience)))]);
+    clearTimeout(timer);
+  }
+  if (!current) return { ...unavailable('the first offset requests are still running'), asOf: null };
+  return { ...current.figures, asOf: new Date(current.at).toISOString() };
 }
 
 const NEWEST = 5;
@@ -194,14 +240,20 @@ export async function deadLetterView(topic: TopicName, prefix: string): Promise<
   const client = await admin();
   const exists = await topicsThatExist(client);
   if (!exists.has(dlq)) return { topic, deadLetterTopic: dlq, waiting: 0, total: 0, records: [] };
-  const [{ backlog, total }, ends] = await Promise.all([deadLetterDepth(client, dlq), client.fetchTopicOffsets(dlq)]);
+  const [{ backlog, total }, ends] = await Promise.all([
+    deadLetterDepth(client, dlq),
+    client.fetchTopicOffsets(dlq),
+  ]);
   const signature = ends.map((e) => `${e.partition}:${e.high}`).join(',');
   let cached = newestCache.get(dlq);
   if (cached?.ends !== signature) {
     cached = { ends: signature, letters: await newestDeadLetters(kafkaClient(), client, dlq, NEWEST) };
     newestCache.set(dlq, cached);
   }
-  const records = cached.letters.map((letter) => ({ ...letter, waiting: letter.offset >= (backlog.get(letter.partition)?.from ?? Infinity) }));
+  const records = cached.letters.map((letter) => ({
+    ...letter,
+    waiting: letter.offset >= (backlog.get(letter.partition)?.from ?? Infinity),
+  }));
   return { topic, deadLetterTopic: dlq, waiting: backlogSize(backlog), total, records };
 }
 
@@ -211,11 +263,15 @@ export async function replay(topic: TopicName, prefix: string, timeoutMs: number
   const dlq = deadLetterTopic(source);
   const kafka = kafkaClient();
   const client = await admin();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
   await producer.connect();
   try {
     const replayed = await replayTopic(kafka, client, producer, source, dlq, timeoutMs);
-    latest = undefined;
+    current = undefined; // the next poll waits for the new depths
     return { topic, deadLetterTopic: dlq, source, replayed };
   } finally {
     await producer.disconnect();

@@ -10,7 +10,8 @@ import script from './assets/console.js' with { type: 'text' };
 
 // Everything the page loads comes from this origin; the script makes no inline code necessary.
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
 };
@@ -22,14 +23,32 @@ const ASSETS: Record<string, { type: string; body: string }> = {
 
 export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const asset = event.pathParameters?.asset;
-  if (!asset) return { statusCode: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', ...SECURITY_HEADERS }, body: page };
+  if (!asset)
+    return {
+      statusCode: 200,
+      headers: {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-cache',
+        ...SECURITY_HEADERS,
+      },
+      body: page,
+    };
   const found = ASSETS[asset];
   if (!found) {
     return {
       statusCode: 404,
       headers: { 'content-type': 'application/problem+json' },
-      body: JSON.stringify({ type: 'about:blank', title: 'Not found', status: 404, detail: `No console asset named ${asset}` }),
+      body: JSON.stringify({
+        type: 'about:blank',
+        title: 'Not found',
+        status: 404,
+        detail: `No console asset named ${asset}`,
+      }),
     };
   }
-  return { statusCode: 200, headers: { 'content-type': found.type, 'cache-control': 'no-cache', ...SECURITY_HEADERS }, body: found.body };
+  return {
+    statusCode: 200,
+    headers: { 'content-type': found.type, 'cache-control': 'no-cache', ...SECURITY_HEADERS },
+    body: found.body,
+  };
 }

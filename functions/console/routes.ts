@@ -13,7 +13,12 @@ const TopicSchema = z.enum(Object.values(TOPICS)).meta({ id: 'Topic' });
 const StatusSchema = z.enum(ORDER_STATUSES);
 const Milliseconds = z.number().nullable().describe('null while nothing was measured in the window');
 
-const OrderSummary = z.object({ id: z.uuid(), status: StatusSchema, createdAt: Timestamp, updatedAt: Timestamp });
+const OrderSummary = z.object({
+  id: z.uuid(),
+  status: StatusSchema,
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
 
 const DeadLetterDepthSchema = z.object({
   topic: TopicSchema,
@@ -36,10 +41,19 @@ export const SnapshotSchema = z
         to: z.enum(SERVICES),
         function: z.string(),
         perSecond: z.number().describe('Records applied per second over the rate window'),
-        p50Ms: Milliseconds.describe('Median time from an event being due to its consumer applying it, over the latency window'),
+        p50Ms: Milliseconds.describe(
+          'Median time from an event being due to its consumer applying it, over the latency window',
+        ),
         p99Ms: Milliseconds,
-        inFlight: z.number().int().describe('Events of the latency window not yet applied (charges not yet settled)'),
-        lag: z.number().int().nullable().describe("The trigger's consumer lag in records; null when unavailable"),
+        inFlight: z
+          .number()
+          .int()
+          .describe('Events of the latency window not yet applied (charges not yet settled)'),
+        lag: z
+          .number()
+          .int()
+          .nullable()
+          .describe("The trigger's consumer lag in records; null when unavailable"),
         lagUnavailable: z.string().optional().describe('Why the lag is not shown'),
       }),
     ),
@@ -57,7 +71,13 @@ export const SnapshotSchema = z
       }),
     ),
     outbox: z.object({ due: z.number().int(), scheduled: z.number().int() }),
-    kafka: z.object({ ok: z.boolean(), error: z.string().optional() }),
+    kafka: z.object({
+      ok: z.boolean(),
+      asOf: Timestamp.nullable().describe(
+        'When the lag and dead-letter figures were read (they may trail `at` when the broker is slow)',
+      ),
+      error: z.string().optional(),
+    }),
     deadLetters: z.array(DeadLetterDepthSchema),
   })
   .meta({ id: 'ConsoleSnapshot' });
@@ -82,7 +102,9 @@ export const JourneySchema = z
       summary: z.string(),
       awaiting: TopicSchema.optional(),
     }),
-    timeline: z.array(z.object({ id: z.number().int(), at: Timestamp, status: z.string(), detail: z.string() })),
+    timeline: z.array(
+      z.object({ id: z.number().int(), at: Timestamp, status: z.string(), detail: z.string() }),
+    ),
     events: z.array(
       z.object({
         id: z.number().int(),
@@ -94,14 +116,28 @@ export const JourneySchema = z
         appliedAt: Timestamp.nullable(),
         action: z.string().nullable(),
         attempt: z.number().int().nullable(),
-        backoffMs: z.number().describe('How long after it was written the event was due (payment retry backoff)'),
+        backoffMs: z
+          .number()
+          .describe('How long after it was written the event was due (payment retry backoff)'),
       }),
     ),
     payments: z.array(
-      z.object({ attempt: z.number().int(), status: z.string(), failureCode: z.string().nullable(), createdAt: Timestamp, settledAt: Timestamp.nullable() }),
+      z.object({
+        attempt: z.number().int(),
+        status: z.string(),
+        failureCode: z.string().nullable(),
+        createdAt: Timestamp,
+        settledAt: Timestamp.nullable(),
+      }),
     ),
     reservations: z.array(
-      z.object({ productId: z.uuid(), quantity: z.number().int(), status: z.string(), createdAt: Timestamp, updatedAt: Timestamp }),
+      z.object({
+        productId: z.uuid(),
+        quantity: z.number().int(),
+        status: z.string(),
+        createdAt: Timestamp,
+        updatedAt: Timestamp,
+      }),
     ),
   })
   .meta({ id: 'ConsoleOrderJourney' });
@@ -169,7 +205,8 @@ export const replayConsoleDeadLetters = defineRoute({
   operationId: 'replayConsoleDeadLetters',
   method: 'post',
   path: '/console/dead-letters/{topic}/replay',
-  summary: 'Sends the waiting records of <topic>.dlq back to <topic>, once (what `npm run dlq:replay -- <topic>` does)',
+  summary:
+    'Sends the waiting records of <topic>.dlq back to <topic>, once (what `npm run dlq:replay -- <topic>` does)',
   tags: ['Console'],
   admin: true,
   params: TopicParams,
@@ -177,4 +214,9 @@ export const replayConsoleDeadLetters = defineRoute({
   problems: [503],
 });
 
-export const consoleRoutes = [getConsoleSnapshot, getConsoleOrder, getConsoleDeadLetters, replayConsoleDeadLetters];
+export const consoleRoutes = [
+  getConsoleSnapshot,
+  getConsoleOrder,
+  getConsoleDeadLetters,
+  replayConsoleDeadLetters,
+];

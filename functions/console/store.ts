@@ -47,7 +47,11 @@ export interface SnapshotRows {
 }
 
 /** Everything the page shows from the database, in one round trip. */
-export async function readSnapshot(sql: Queryable, prefix: string, customerId?: string): Promise<SnapshotRows> {
+export async function readSnapshot(
+  sql: Queryable,
+  prefix: string,
+  customerId?: string,
+): Promise<SnapshotRows> {
   const scope = customerId ? sql`where customer_id = ${customerId}` : sql``;
   const scopeAnd = customerId ? sql`and customer_id = ${customerId}` : sql``;
   const [row] = await sql<{ snapshot: SnapshotRows }[]>`
@@ -117,7 +121,13 @@ export interface JourneyRows {
   timeline: { at: string; status: string; detail: string }[];
   events: JourneyEvent[];
   payments: JourneyPayment[];
-  reservations: { productId: string; quantity: number; status: string; createdAt: string; updatedAt: string }[];
+  reservations: {
+    productId: string;
+    quantity: number;
+    status: string;
+    createdAt: string;
+    updatedAt: string;
+  }[];
 }
 
 /** One order with everything that happened to it, in one round trip (all by order id). */

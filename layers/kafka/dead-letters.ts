@@ -21,7 +21,10 @@ export const FAILURE_HEADER_PREFIX = 'lambda-esm-';
 export type Backlog = Map<number, { from: number; end: number }>;
 
 /** The records waiting to be replayed, and how many the topic holds in all (retention permitting). */
-export async function deadLetterDepth(admin: Admin, dlq: string): Promise<{ backlog: Backlog; total: number }> {
+export async function deadLetterDepth(
+  admin: Admin,
+  dlq: string,
+): Promise<{ backlog: Backlog; total: number }> {
   const [committed] = await admin.fetchOffsets({ groupId: replayGroupId(dlq), topics: [dlq] });
   const ends = await admin.fetchTopicOffsets(dlq);
   const backlog: Backlog = new Map();
@@ -42,7 +45,11 @@ export const backlogSize = (backlog: Backlog) =>
   [...backlog.values()].reduce((n, p) => n + p.end - p.from, 0);
 
 /** The record to send back to the source topic: key, value and original headers. */
-export function sourceMessage(message: KafkaMessage): { key: Buffer | null; value: Buffer | null; headers: IHeaders } {
+export function sourceMessage(message: KafkaMessage): {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: IHeaders;
+} {
   const headers: IHeaders = {};
   for (const [name, value] of Object.entries(message.headers ?? {}))
     if (!name.startsWith(FAILURE_HEADER_PREFIX)) headers[name] = value;
@@ -72,7 +79,11 @@ export async function replayTopic(
     await consumer.subscribe({ topic: dlq, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       if (timeoutMs !== undefined)
-        timer = setTimeout(() => reject(new Error(`replaying ${dlq} took longer than ${timeoutMs} ms (${count} record(s) sent)`)), timeoutMs);
+        timer = setTimeout(
+          () =>
+            reject(new Error(`replaying ${dlq} took longer than ${timeoutMs} ms (${count} record(s) sent)`)),
+          timeoutMs,
+        );
       consumer
         .run({
           autoCommit: false,
@@ -136,7 +147,13 @@ function toDeadLetter(partition: number, message: KafkaMessage): DeadLetter {
  * The newest `limit` records of `dlq` (newest first), read without committing anything: a
  * throwaway consumer group seeks each partition to its last `limit` records and leaves.
  */
-export async function newestDeadLetters(kafka: Kafka, admin: Admin, dlq: string, limit: number, timeoutMs = 8000): Promise<DeadLetter[]> {
+export async function newestDeadLetters(
+  kafka: Kafka,
+  admin: Admin,
+  dlq: string,
+  limit: number,
+  timeoutMs = 8000,
+): Promise<DeadLetter[]> {
   const starts = new Map<number, { from: number; end: number }>();
   for (const p of await admin.fetchTopicOffsets(dlq)) {
     const end = Number(p.high);
@@ -144,14 +161,21 @@ export async function newestDeadLetters(kafka: Kafka, admin: Admin, dlq: string,
   }
   if (!starts.size) return [];
   const letters: DeadLetter[] = [];
-  const consumer = kafka.consumer({ groupId: `shopstream-console-reader.${randomUUID()}`, allowAutoTopicCreation: false, maxWaitTimeInMs: 100 });
+  const consumer = kafka.consumer({
+    groupId: `shopstream-console-reader.${randomUUID()}`,
+    allowAutoTopicCreation: false,
+    maxWaitTimeInMs: 100,
+  });
   await consumer.connect();
   let timer: NodeJS.Timeout | undefined;
   try {
     await consumer.subscribe({ topic: dlq, fromBeginning: false });
     const unread = new Set(starts.keys());
     await new Promise<void>((resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`reading ${dlq} took longer than ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`reading ${dlq} took longer than ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       consumer
         .run({
           autoCommit: false,
@@ -165,7 +189,8 @@ export async function newestDeadLetters(kafka: Kafka, admin: Admin, dlq: string,
           },
         })
         .catch(reject);
-      for (const [partition, { from }] of starts) consumer.seek({ topic: dlq, partition, offset: String(from) });
+      for (const [partition, { from }] of starts)
+        consumer.seek({ topic: dlq, partition, offset: String(from) });
     });
   } finally {
     clearTimeout(timer);

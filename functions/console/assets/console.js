@@ -34,12 +34,18 @@ function el(tag, attrs = {}, ...children) {
 
 function svg(tag, attrs = {}, ...children) {
   const node = document.createElementNS(SVG, tag);
-  for (const [name, value] of Object.entries(attrs)) if (value !== undefined && value !== null) node.setAttribute(name, String(value));
+  for (const [name, value] of Object.entries(attrs))
+    if (value !== undefined && value !== null) node.setAttribute(name, String(value));
   for (const child of children.flat()) if (child !== null && child !== undefined) node.append(child);
   return node;
 }
 
-const ms = (value) => (value === null || value === undefined ? '–' : value < 1000 ? `${Math.round(value)} ms` : `${(value / 1000).toFixed(1)} s`);
+const ms = (value) =>
+  value === null || value === undefined
+    ? '–'
+    : value < 1000
+      ? `${Math.round(value)} ms`
+      : `${(value / 1000).toFixed(1)} s`;
 const rate = (value) => (value ? value.toFixed(1) : '0');
 const time = (iso) => (iso ? new Date(iso).toISOString().slice(11, 23) : '–');
 const short = (id) => id.slice(0, 8);
@@ -47,7 +53,10 @@ const short = (id) => id.slice(0, 8);
 async function getJson(path, init) {
   const response = await fetch(path, init);
   const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw Object.assign(new Error(body.detail ?? `${response.status} ${response.statusText}`), { status: response.status });
+  if (!response.ok)
+    throw Object.assign(new Error(body.detail ?? `${response.status} ${response.statusText}`), {
+      status: response.status,
+    });
   return body;
 }
 
@@ -73,11 +82,36 @@ function sequence(rows, title) {
   const height = top + rows.length * rowHeight + 12;
   const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': title });
   root.append(svg('title', {}, title));
-  root.append(svg('defs', {}, svg('marker', { id: 'head', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, svg('path', { d: 'M0 0 L10 5 L0 10 z', fill: '#52607a' }))));
+  root.append(
+    svg(
+      'defs',
+      {},
+      svg(
+        'marker',
+        {
+          id: 'head',
+          viewBox: '0 0 10 10',
+          refX: 9,
+          refY: 5,
+          markerWidth: 7,
+          markerHeight: 7,
+          orient: 'auto-start-reverse',
+        },
+        svg('path', { d: 'M0 0 L10 5 L0 10 z', fill: '#52607a' }),
+      ),
+    ),
+  );
   for (const lane of LANES) {
     const x = laneX(lane);
     root.append(svg('line', { class: 'lifeline', x1: x, x2: x, y1: top - 6, y2: height - 4 }));
-    root.append(svg('g', { class: 'service' }, svg('rect', { x: x - 62, y: 4, width: 124, height: 28, rx: 5 }), svg('text', { x, y: 23, 'text-anchor': 'middle' }, lane)));
+    root.append(
+      svg(
+        'g',
+        { class: 'service' },
+        svg('rect', { x: x - 62, y: 4, width: 124, height: 28, rx: 5 }),
+        svg('text', { x, y: 23, 'text-anchor': 'middle' }, lane),
+      ),
+    );
   }
   rows.forEach((row, index) => {
     const y = top + index * rowHeight + 22;
@@ -86,13 +120,34 @@ function sequence(rows, title) {
     const cls = `arrow ${row.cls ?? ''}`;
     if (x1 === x2) {
       root.append(svg('path', { class: cls, d: `M${x1} ${y - 8} h46 v16 h-42`, 'marker-end': 'url(#head)' }));
-      root.append(svg('text', { x: x1 + 54, y: y - 4, class: row.cls === 'stopped' ? 'stopped' : undefined }, row.label));
+      root.append(
+        svg(
+          'text',
+          { x: x1 + 54, y: y - 4, class: row.cls === 'stopped' ? 'stopped' : undefined },
+          row.label,
+        ),
+      );
       root.append(svg('text', { x: x1 + 54, y: y + 10, class: 'sub' }, row.sub ?? ''));
     } else {
       const dir = x2 > x1 ? 1 : -1;
-      root.append(svg('line', { class: cls, x1: x1 + dir * 4, x2: x2 - dir * 6, y1: y, y2: y, 'marker-end': 'url(#head)' }));
+      root.append(
+        svg('line', {
+          class: cls,
+          x1: x1 + dir * 4,
+          x2: x2 - dir * 6,
+          y1: y,
+          y2: y,
+          'marker-end': 'url(#head)',
+        }),
+      );
       const mid = (x1 + x2) / 2;
-      root.append(svg('text', { x: mid, y: y - 5, 'text-anchor': 'middle', class: row.cls === 'stopped' ? 'stopped' : undefined }, row.label));
+      root.append(
+        svg(
+          'text',
+          { x: mid, y: y - 5, 'text-anchor': 'middle', class: row.cls === 'stopped' ? 'stopped' : undefined },
+          row.label,
+        ),
+      );
       root.append(svg('text', { x: mid, y: y + 13, 'text-anchor': 'middle', class: 'sub' }, row.sub ?? ''));
     }
   });
@@ -109,7 +164,12 @@ function drawFlow(snapshot) {
     sub: `${rate(hop.perSecond)}/s · p50 ${ms(hop.p50Ms)} · p99 ${ms(hop.p99Ms)}${hop.kind === 'kafka' ? ` · lag ${hop.lag ?? 'n/a'}` : ''}`,
     cls: hop.perSecond > 0 ? 'active' : '',
   }));
-  $('flow-diagram').replaceChildren(sequence(rows, 'Flow of the saga between product, inventory, order and payment; the same figures are in the table below'));
+  $('flow-diagram').replaceChildren(
+    sequence(
+      rows,
+      'Flow of the saga between product, inventory, order and payment; the same figures are in the table below',
+    ),
+  );
   $('hops').tBodies[0].replaceChildren(
     ...snapshot.hops.map((hop) =>
       el(
@@ -122,30 +182,60 @@ function drawFlow(snapshot) {
         el('td', { class: 'num' }, ms(hop.p50Ms)),
         el('td', { class: 'num' }, ms(hop.p99Ms)),
         el('td', { class: 'num' }, String(hop.inFlight)),
-        el('td', { class: 'num' }, hop.kind !== 'kafka' ? '–' : hop.lag !== null ? String(hop.lag) : el('span', { class: 'unavailable', title: hop.lagUnavailable, tabindex: 0, 'aria-label': `unavailable: ${hop.lagUnavailable}` }, 'unavailable')),
+        el(
+          'td',
+          { class: 'num' },
+          hop.kind !== 'kafka'
+            ? '–'
+            : hop.lag !== null
+              ? String(hop.lag)
+              : el(
+                  'span',
+                  {
+                    class: 'unavailable',
+                    title: hop.lagUnavailable,
+                    tabindex: 0,
+                    'aria-label': `unavailable: ${hop.lagUnavailable}`,
+                  },
+                  'unavailable',
+                ),
+        ),
       ),
     ),
   );
   $('rate-window').textContent = snapshot.windows.rateSeconds;
   $('latency-window').textContent = snapshot.windows.latencySeconds;
-  $('outbox').textContent = `Outbox: ${snapshot.outbox.due} event(s) due and unpublished, ${snapshot.outbox.scheduled} scheduled (payment retries waiting for their backoff).${snapshot.kafka.ok ? '' : ` Kafka figures unavailable: ${snapshot.kafka.error}`}`;
+  $('outbox').textContent =
+    `Outbox: ${snapshot.outbox.due} event(s) due and unpublished, ${snapshot.outbox.scheduled} scheduled (payment retries waiting for their backoff).${snapshot.kafka.ok ? '' : ` Kafka figures unavailable: ${snapshot.kafka.error}`}`;
 }
 
 function drawStatuses(snapshot) {
-  $('scope-label').textContent = snapshot.scope ? `(customer ${snapshot.scope.customerId})` : '(all customers)';
+  $('scope-label').textContent = snapshot.scope
+    ? `(customer ${snapshot.scope.customerId})`
+    : '(all customers)';
   $('statuses').replaceChildren(
     ...STATUSES.map((status) => {
       const series = state.history[status];
       series.push(snapshot.statuses[status]);
       if (series.length > HISTORY) series.shift();
       const max = Math.max(1, ...series);
-      const points = series.map((value, i) => `${(i / (HISTORY - 1)) * 100},${28 - (value / max) * 26}`).join(' ');
+      const points = series
+        .map((value, i) => `${(i / (HISTORY - 1)) * 100},${28 - (value / max) * 26}`)
+        .join(' ');
       return el(
         'li',
         { 'data-status': status, style: `--c: var(--${status})` },
         el('span', { class: 'name', id: `status-${status}` }, status),
-        el('span', { class: 'count', 'aria-describedby': `status-${status}` }, String(snapshot.statuses[status])),
-        svg('svg', { viewBox: '0 0 100 28', preserveAspectRatio: 'none', 'aria-hidden': 'true' }, svg('polyline', { points })),
+        el(
+          'span',
+          { class: 'count', 'aria-describedby': `status-${status}` },
+          String(snapshot.statuses[status]),
+        ),
+        svg(
+          'svg',
+          { viewBox: '0 0 100 28', preserveAspectRatio: 'none', 'aria-hidden': 'true' },
+          svg('polyline', { points }),
+        ),
       );
     }),
   );
@@ -156,14 +246,30 @@ function orderItem(order) {
     'li',
     {},
     el('span', { class: 'badge', style: `--c: var(--${order.status})` }, order.status),
-    el('button', { type: 'button', class: 'link', 'data-order': order.id, 'aria-label': `Show order ${order.id}`, onclick: () => openOrder(order.id) }, short(order.id)),
+    el(
+      'button',
+      {
+        type: 'button',
+        class: 'link',
+        'data-order': order.id,
+        'aria-label': `Show order ${order.id}`,
+        onclick: () => openOrder(order.id),
+      },
+      short(order.id),
+    ),
     el('span', { class: 'when' }, time(order.createdAt)),
   );
 }
 
 function drawOrders(snapshot) {
-  $('recent').replaceChildren(...(snapshot.recent.length ? snapshot.recent.map(orderItem) : [el('li', {}, 'none yet')]));
-  $('inflight').replaceChildren(...(snapshot.inFlight.length ? snapshot.inFlight.map(orderItem) : [el('li', {}, 'none: every order is terminal')]));
+  $('recent').replaceChildren(
+    ...(snapshot.recent.length ? snapshot.recent.map(orderItem) : [el('li', {}, 'none yet')]),
+  );
+  $('inflight').replaceChildren(
+    ...(snapshot.inFlight.length
+      ? snapshot.inFlight.map(orderItem)
+      : [el('li', {}, 'none: every order is terminal')]),
+  );
 }
 
 function drawStock(snapshot) {
@@ -173,10 +279,25 @@ function drawStock(snapshot) {
       el(
         'tr',
         { 'data-product': line.productId },
-        el('th', { scope: 'row' }, line.name ?? line.productId, el('br'), el('small', { class: 'mono' }, line.sku ?? short(line.productId))),
+        el(
+          'th',
+          { scope: 'row' },
+          line.name ?? line.productId,
+          el('br'),
+          el('small', { class: 'mono' }, line.sku ?? short(line.productId)),
+        ),
         el('td', { class: 'num' }, String(line.onHand)),
         el('td', { class: 'num' }, String(line.reserved)),
-        el('td', { class: 'num available' }, String(line.available), el('span', { class: `bar${line.available === 0 ? ' low' : ''}`, style: `width: ${Math.round((line.available / max) * 60)}px`, 'aria-hidden': 'true' })),
+        el(
+          'td',
+          { class: 'num available' },
+          String(line.available),
+          el('span', {
+            class: `bar${line.available === 0 ? ' low' : ''}`,
+            style: `width: ${Math.round((line.available / max) * 60)}px`,
+            'aria-hidden': 'true',
+          }),
+        ),
       ),
     ),
   );
@@ -187,9 +308,22 @@ function drawStock(snapshot) {
 function drawDeadLetters(snapshot) {
   const rows = snapshot.deadLetters.map((dlq) => {
     const records = state.deadLetterRecords[dlq.topic] ?? [];
-    const newest = records.slice(0, 3).map((r) =>
-      el('div', { class: 'letter' }, el('span', { class: 'mono' }, `${r.sourceTopic ?? '?'}[${r.sourcePartition ?? '?'}]@${r.sourceOffset ?? '?'}`), ' ', el('span', { class: 'when' }, `${time(r.at)}${r.waiting ? '' : ' (replayed)'}`), el('div', { class: 'error' }, r.error ?? 'no error header')),
-    );
+    const newest = records
+      .slice(0, 3)
+      .map((r) =>
+        el(
+          'div',
+          { class: 'letter' },
+          el(
+            'span',
+            { class: 'mono' },
+            `${r.sourceTopic ?? '?'}[${r.sourcePartition ?? '?'}]@${r.sourceOffset ?? '?'}`,
+          ),
+          ' ',
+          el('span', { class: 'when' }, `${time(r.at)}${r.waiting ? '' : ' (replayed)'}`),
+          el('div', { class: 'error' }, r.error ?? 'no error header'),
+        ),
+      );
     return el(
       'tr',
       { 'data-dlq': dlq.topic },
@@ -197,7 +331,20 @@ function drawDeadLetters(snapshot) {
       el('td', { class: 'num waiting' }, String(dlq.waiting)),
       el('td', { class: 'num' }, String(dlq.total)),
       el('td', {}, newest.length ? newest : '–'),
-      el('td', {}, el('button', { type: 'button', disabled: dlq.waiting === 0, 'aria-label': `Replay ${dlq.waiting} record(s) of ${dlq.deadLetterTopic}`, onclick: () => replay(dlq.topic) }, 'Replay')),
+      el(
+        'td',
+        {},
+        el(
+          'button',
+          {
+            type: 'button',
+            disabled: dlq.waiting === 0,
+            'aria-label': `Replay ${dlq.waiting} record(s) of ${dlq.deadLetterTopic}`,
+            onclick: () => replay(dlq.topic),
+          },
+          'Replay',
+        ),
+      ),
     );
   });
   $('dead-letters').tBodies[0].replaceChildren(...rows);
@@ -222,7 +369,10 @@ async function replay(topic) {
   }
   result.textContent = `Replaying ${topic}.dlq…`;
   try {
-    const body = await getJson(`/console/dead-letters/${encodeURIComponent(topic)}/replay`, { method: 'POST', headers: { 'x-api-key': state.adminKey } });
+    const body = await getJson(`/console/dead-letters/${encodeURIComponent(topic)}/replay`, {
+      method: 'POST',
+      headers: { 'x-api-key': state.adminKey },
+    });
     result.textContent = `${body.deadLetterTopic} → ${body.source}: ${body.replayed} record(s) replayed.`;
     delete state.deadLetterSignature[topic];
   } catch (error) {
@@ -233,14 +383,31 @@ async function replay(topic) {
 // ---- one order ----
 
 function eventRow(event, diagnosis) {
-  const hop = { 'payment.requested': ['order', 'order'], 'order.placed': ['order', 'inventory'], 'stock.reserved': ['inventory', 'order'], 'stock.rejected': ['inventory', 'order'], 'order.completed': ['order', 'inventory'], 'order.failed': ['order', 'inventory'], 'order.cancelled': ['order', 'inventory'] }[event.topic] ?? ['order', 'inventory'];
+  const hop = {
+    'payment.requested': ['order', 'order'],
+    'order.placed': ['order', 'inventory'],
+    'stock.reserved': ['inventory', 'order'],
+    'stock.rejected': ['inventory', 'order'],
+    'order.completed': ['order', 'inventory'],
+    'order.failed': ['order', 'inventory'],
+    'order.cancelled': ['order', 'inventory'],
+  }[event.topic] ?? ['order', 'inventory'];
   const pending = !event.appliedAt;
   const stopped = pending && diagnosis.state === 'stuck' && diagnosis.hop === event.topic;
   const label = event.action ? `${event.topic} (${event.action} #${event.attempt})` : event.topic;
   const sub = pending
-    ? event.publishedAt ? `published ${time(event.publishedAt)}, not applied` : `due ${time(event.availableAt)}${event.backoffMs ? ` (backoff ${ms(event.backoffMs)})` : ''}, not published`
+    ? event.publishedAt
+      ? `published ${time(event.publishedAt)}, not applied`
+      : `due ${time(event.availableAt)}${event.backoffMs ? ` (backoff ${ms(event.backoffMs)})` : ''}, not published`
     : `${time(event.availableAt)} → applied ${time(event.appliedAt)} (${ms(Date.parse(event.appliedAt) - Date.parse(event.availableAt))})${event.backoffMs > 50 ? `, backoff ${ms(event.backoffMs)}` : ''}`;
-  return { from: hop[0], to: hop[1], label, sub, cls: stopped ? 'stopped' : pending ? 'waiting' : 'done', at: event.createdAt };
+  return {
+    from: hop[0],
+    to: hop[1],
+    label,
+    sub,
+    cls: stopped ? 'stopped' : pending ? 'waiting' : 'done',
+    at: event.createdAt,
+  };
 }
 
 function drawJourney(journey) {
@@ -254,23 +421,66 @@ function drawJourney(journey) {
   // Each charge is a Lambda Invoke from order to payment, placed after the step that made it.
   for (const payment of journey.payments) {
     const index = rows.findIndex((row) => row.at > payment.createdAt);
-    const row = { from: 'order', to: 'payment', label: `charge #${payment.attempt}: ${payment.status}${payment.failureCode ? ` (${payment.failureCode})` : ''}`, sub: `${time(payment.createdAt)} → ${payment.settledAt ? time(payment.settledAt) : 'not settled'}`, cls: payment.status === 'PENDING' ? (diagnosis.hop === 'payment.charge' && diagnosis.state === 'stuck' ? 'stopped' : 'waiting') : 'done', at: payment.createdAt };
+    const row = {
+      from: 'order',
+      to: 'payment',
+      label: `charge #${payment.attempt}: ${payment.status}${payment.failureCode ? ` (${payment.failureCode})` : ''}`,
+      sub: `${time(payment.createdAt)} → ${payment.settledAt ? time(payment.settledAt) : 'not settled'}`,
+      cls:
+        payment.status === 'PENDING'
+          ? diagnosis.hop === 'payment.charge' && diagnosis.state === 'stuck'
+            ? 'stopped'
+            : 'waiting'
+          : 'done',
+      at: payment.createdAt,
+    };
     rows.splice(index < 0 ? rows.length : index, 0, row);
   }
-  $('journey-diagram').replaceChildren(sequence(rows, `Journey of order ${order.id}; the transitions are listed below`));
-  $('timeline').replaceChildren(...journey.timeline.map((t) => el('li', {}, el('span', { class: 'badge', style: `--c: var(--${t.status})` }, t.status), ' ', el('span', { class: 'when' }, time(t.at)), ' ', t.detail)));
+  $('journey-diagram').replaceChildren(
+    sequence(rows, `Journey of order ${order.id}; the transitions are listed below`),
+  );
+  $('timeline').replaceChildren(
+    ...journey.timeline.map((t) =>
+      el(
+        'li',
+        {},
+        el('span', { class: 'badge', style: `--c: var(--${t.status})` }, t.status),
+        ' ',
+        el('span', { class: 'when' }, time(t.at)),
+        ' ',
+        t.detail,
+      ),
+    ),
+  );
   const charges = journey.events.filter((e) => e.topic === 'payment.requested' && e.action === 'charge');
   $('payments').tBodies[0].replaceChildren(
     ...(journey.payments.length
       ? journey.payments.map((p) => {
           const request = charges.find((e) => e.attempt === p.attempt);
-          return el('tr', {}, el('td', { class: 'num' }, String(p.attempt)), el('td', {}, p.status, p.failureCode ? ` (${p.failureCode})` : ''), el('td', { class: 'num' }, request ? ms(request.backoffMs) : '–'), el('td', {}, time(p.createdAt)), el('td', {}, time(p.settledAt)));
+          return el(
+            'tr',
+            {},
+            el('td', { class: 'num' }, String(p.attempt)),
+            el('td', {}, p.status, p.failureCode ? ` (${p.failureCode})` : ''),
+            el('td', { class: 'num' }, request ? ms(request.backoffMs) : '–'),
+            el('td', {}, time(p.createdAt)),
+            el('td', {}, time(p.settledAt)),
+          );
         })
       : [el('tr', {}, el('td', { colspan: 5 }, 'no payment attempt'))]),
   );
   $('reservations').tBodies[0].replaceChildren(
     ...(journey.reservations.length
-      ? journey.reservations.map((r) => el('tr', {}, el('td', { class: 'mono' }, short(r.productId)), el('td', { class: 'num' }, String(r.quantity)), el('td', {}, r.status), el('td', {}, time(r.updatedAt))))
+      ? journey.reservations.map((r) =>
+          el(
+            'tr',
+            {},
+            el('td', { class: 'mono' }, short(r.productId)),
+            el('td', { class: 'num' }, String(r.quantity)),
+            el('td', {}, r.status),
+            el('td', {}, time(r.updatedAt)),
+          ),
+        )
       : [el('tr', {}, el('td', { colspan: 4 }, 'nothing held'))]),
   );
 }
@@ -283,7 +493,12 @@ async function refreshOrder() {
     $('journey').hidden = false;
     $('journey-title').textContent = `Order ${state.orderId}`;
     $('diagnosis').className = 'diagnosis stuck';
-    $('diagnosis').textContent = error.status === 404 ? 'No such order.' : error.status === 400 ? 'That is not an order id (a UUID).' : `Could not load it: ${error.message}`;
+    $('diagnosis').textContent =
+      error.status === 404
+        ? 'No such order.'
+        : error.status === 400
+          ? 'That is not an order id (a UUID).'
+          : `Could not load it: ${error.message}`;
     $('journey-diagram').replaceChildren();
   }
 }
