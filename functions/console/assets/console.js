@@ -523,7 +523,8 @@ async function poll() {
     drawStock(snapshot);
     drawDeadLetters(snapshot);
     await refreshOrder();
-    $('freshness').textContent = `live · as of ${time(snapshot.at)} UTC`;
+    const kafkaAge = snapshot.kafka.asOf ? Date.parse(snapshot.at) - Date.parse(snapshot.kafka.asOf) : 0;
+    $('freshness').textContent = `live · as of ${time(snapshot.at)} UTC${kafkaAge > 1500 ? ` · Kafka figures ${ms(kafkaAge)} old` : ''}`;
     $('freshness').classList.remove('stale');
     showAlert('');
   } catch (error) {
