@@ -11,6 +11,9 @@ import { HOPS, ORDER_STATUSES, SERVICES, diagnose, type OrderStatus } from './fl
 import { deadLetterView, kafkaFigures, replay } from './kafka-view.ts';
 import { LATENCY_WINDOW_S, RATE_WINDOW_S, readJourney, readSnapshot } from './store.ts';
 
+export const INVOKE_LATENCY_UNAVAILABLE =
+  "the tables do not time the charge call (the Lambda's Duration metric does); see processPayment's hop for the whole payment step";
+
 const ConsoleEnv = z.object({ KAFKA_TOPIC_PREFIX: z.string().default('') });
 const prefix = () => readEnv(ConsoleEnv).KAFKA_TOPIC_PREFIX;
 
@@ -39,6 +42,7 @@ export async function snapshot(customerId?: string) {
         inFlight: figures?.inFlight ?? 0,
         lag: hop.kind === 'kafka' ? (lag?.lag ?? null) : null,
         ...(hop.kind === 'kafka' && lag?.unavailable ? { lagUnavailable: lag.unavailable } : {}),
+        ...(hop.kind === 'invoke' ? { latencyUnavailable: INVOKE_LATENCY_UNAVAILABLE } : {}),
       };
     }),
     statuses,

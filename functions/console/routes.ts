@@ -55,6 +55,7 @@ export const SnapshotSchema = z
           .nullable()
           .describe("The trigger's consumer lag in records; null when unavailable"),
         lagUnavailable: z.string().optional().describe('Why the lag is not shown'),
+        latencyUnavailable: z.string().optional().describe('Why the latency is not shown'),
       }),
     ),
     statuses: z.record(StatusSchema, z.number().int()),

@@ -18,6 +18,8 @@ const state = {
   deadLetterSignature: {},
   deadLetterRecords: {},
   lastAt: null,
+  /** The hops of the latest snapshot: where each topic's arrow goes in an order's journey. */
+  hops: [],
 };
 
 /** Builds an element: el('td', { class: 'num' }, 'text', child…). */
@@ -38,6 +40,22 @@ function svg(tag, attrs = {}, ...children) {
     if (value !== undefined && value !== null) node.setAttribute(name, String(value));
   for (const child of children.flat()) if (child !== null && child !== undefined) node.append(child);
   return node;
+}
+
+/**
+ * Puts `children` into `container` keeping every existing child whose markup is unchanged (found
+ * by its `key` attribute), so a poll does not steal the focus from a button the user is on.
+ */
+function reconcile(container, children, key) {
+  const existing = new Map([...container.children].map((child) => [child.getAttribute(key), child]));
+  const wanted = children.map((child) => {
+    const old = existing.get(child.getAttribute(key));
+    return old && old.outerHTML === child.outerHTML ? old : child;
+  });
+  wanted.forEach((child, index) => {
+    if (container.children[index] !== child) container.insertBefore(child, container.children[index] ?? null);
+  });
+  while (container.children.length > wanted.length) container.lastElementChild.remove();
 }
 
 const ms = (value) =>
@@ -154,14 +172,23 @@ function sequence(rows, title) {
   return root;
 }
 
+/** "n/a" with its reason, readable by hovering, focusing (keyboard) or a screen reader. */
+const unavailable = (reason) =>
+  el(
+    'span',
+    { class: 'unavailable', title: reason, tabindex: 0, 'aria-label': `unavailable: ${reason}` },
+    'n/a',
+  );
+
 const hopLabel = (hop) => (hop.kind === 'invoke' ? `Lambda Invoke → ${hop.function}` : hop.id);
 
 function drawFlow(snapshot) {
+  state.hops = snapshot.hops;
   const rows = snapshot.hops.map((hop) => ({
     from: hop.from,
     to: hop.to,
     label: hopLabel(hop),
-    sub: `${rate(hop.perSecond)}/s · p50 ${ms(hop.p50Ms)} · p99 ${ms(hop.p99Ms)}${hop.kind === 'kafka' ? ` · lag ${hop.lag ?? 'n/a'}` : ''}`,
+    sub: `${rate(hop.perSecond)}/s${hop.latencyUnavailable ? '' : ` · p50 ${ms(hop.p50Ms)} · p99 ${ms(hop.p99Ms)}`}${hop.kind === 'kafka' ? ` · lag ${hop.lag ?? 'n/a'}` : ''}`,
     cls: hop.perSecond > 0 ? 'active' : '',
   }));
   $('flow-diagram').replaceChildren(
@@ -170,8 +197,9 @@ function drawFlow(snapshot) {
       'Flow of the saga between product, inventory, order and payment; the same figures are in the table below',
     ),
   );
-  $('hops').tBodies[0].replaceChildren(
-    ...snapshot.hops.map((hop) =>
+  reconcile(
+    $('hops').tBodies[0],
+    snapshot.hops.map((hop) =>
       el(
         'tr',
         { 'data-hop': hop.id },
@@ -179,29 +207,25 @@ function drawFlow(snapshot) {
         el('td', {}, `${hop.from} → ${hop.to}`),
         el('td', {}, hop.function),
         el('td', { class: 'num' }, rate(hop.perSecond)),
-        el('td', { class: 'num' }, ms(hop.p50Ms)),
-        el('td', { class: 'num' }, ms(hop.p99Ms)),
+        el(
+          'td',
+          { class: 'num' },
+          hop.latencyUnavailable ? unavailable(hop.latencyUnavailable) : ms(hop.p50Ms),
+        ),
+        el(
+          'td',
+          { class: 'num' },
+          hop.latencyUnavailable ? unavailable(hop.latencyUnavailable) : ms(hop.p99Ms),
+        ),
         el('td', { class: 'num' }, String(hop.inFlight)),
         el(
           'td',
           { class: 'num' },
-          hop.kind !== 'kafka'
-            ? '–'
-            : hop.lag !== null
-              ? String(hop.lag)
-              : el(
-                  'span',
-                  {
-                    class: 'unavailable',
-                    title: hop.lagUnavailable,
-                    tabindex: 0,
-                    'aria-label': `unavailable: ${hop.lagUnavailable}`,
-                  },
-                  'unavailable',
-                ),
+          hop.kind !== 'kafka' ? '–' : hop.lag !== null ? String(hop.lag) : unavailable(hop.lagUnavailable),
         ),
       ),
     ),
+    'data-hop',
   );
   $('rate-window').textContent = snapshot.windows.rateSeconds;
   $('latency-window').textContent = snapshot.windows.latencySeconds;
@@ -244,7 +268,7 @@ function drawStatuses(snapshot) {
 function orderItem(order) {
   return el(
     'li',
-    {},
+    { 'data-key': order.id },
     el('span', { class: 'badge', style: `--c: var(--${order.status})` }, order.status),
     el(
       'button',
@@ -262,20 +286,25 @@ function orderItem(order) {
 }
 
 function drawOrders(snapshot) {
-  $('recent').replaceChildren(
-    ...(snapshot.recent.length ? snapshot.recent.map(orderItem) : [el('li', {}, 'none yet')]),
+  reconcile(
+    $('recent'),
+    snapshot.recent.length ? snapshot.recent.map(orderItem) : [el('li', { 'data-key': 'none' }, 'none yet')],
+    'data-key',
   );
-  $('inflight').replaceChildren(
-    ...(snapshot.inFlight.length
+  reconcile(
+    $('inflight'),
+    snapshot.inFlight.length
       ? snapshot.inFlight.map(orderItem)
-      : [el('li', {}, 'none: every order is terminal')]),
+      : [el('li', { 'data-key': 'none' }, 'none: every order is terminal')],
+    'data-key',
   );
 }
 
 function drawStock(snapshot) {
   const max = Math.max(1, ...snapshot.stock.map((s) => s.onHand));
-  $('stock').tBodies[0].replaceChildren(
-    ...snapshot.stock.map((line) =>
+  reconcile(
+    $('stock').tBodies[0],
+    snapshot.stock.map((line) =>
       el(
         'tr',
         { 'data-product': line.productId },
@@ -300,6 +329,7 @@ function drawStock(snapshot) {
         ),
       ),
     ),
+    'data-product',
   );
 }
 
@@ -347,7 +377,7 @@ function drawDeadLetters(snapshot) {
       ),
     );
   });
-  $('dead-letters').tBodies[0].replaceChildren(...rows);
+  reconcile($('dead-letters').tBodies[0], rows, 'data-dlq');
   // The newest records are read from Kafka only when a dead-letter topic changed.
   for (const dlq of snapshot.deadLetters) {
     const signature = `${dlq.total}/${dlq.waiting}`;
@@ -383,15 +413,8 @@ async function replay(topic) {
 // ---- one order ----
 
 function eventRow(event, diagnosis) {
-  const hop = {
-    'payment.requested': ['order', 'order'],
-    'order.placed': ['order', 'inventory'],
-    'stock.reserved': ['inventory', 'order'],
-    'stock.rejected': ['inventory', 'order'],
-    'order.completed': ['order', 'inventory'],
-    'order.failed': ['order', 'inventory'],
-    'order.cancelled': ['order', 'inventory'],
-  }[event.topic] ?? ['order', 'inventory'];
+  const drawn = state.hops.find((h) => h.id === event.topic);
+  const hop = drawn ? [drawn.from, drawn.to] : ['order', 'order'];
   const pending = !event.appliedAt;
   const stopped = pending && diagnosis.state === 'stuck' && diagnosis.hop === event.topic;
   const label = event.action ? `${event.topic} (${event.action} #${event.attempt})` : event.topic;
@@ -406,7 +429,7 @@ function eventRow(event, diagnosis) {
     label,
     sub,
     cls: stopped ? 'stopped' : pending ? 'waiting' : 'done',
-    at: event.createdAt,
+    charge: event.topic === 'payment.requested' && event.action === 'charge' ? event.attempt : undefined,
   };
 }
 
@@ -418,9 +441,11 @@ function drawJourney(journey) {
   diag.className = `diagnosis ${diagnosis.state}`;
   diag.textContent = `${diagnosis.state === 'stuck' ? 'Stuck' : diagnosis.state === 'waiting' ? 'In flight' : 'Finished'}: ${diagnosis.summary}`;
   const rows = journey.events.map((event) => eventRow(event, diagnosis));
-  // Each charge is a Lambda Invoke from order to payment, placed after the step that made it.
+  // Each charge is a Lambda Invoke from order to payment, placed right after the
+  // payment.requested (charge #n) step that made it.
   for (const payment of journey.payments) {
-    const index = rows.findIndex((row) => row.at > payment.createdAt);
+    const step = rows.findIndex((row) => row.charge === payment.attempt);
+    const index = step >= 0 ? step + 1 : rows.length;
     const row = {
       from: 'order',
       to: 'payment',
@@ -432,9 +457,8 @@ function drawJourney(journey) {
             ? 'stopped'
             : 'waiting'
           : 'done',
-      at: payment.createdAt,
     };
-    rows.splice(index < 0 ? rows.length : index, 0, row);
+    rows.splice(index, 0, row);
   }
   $('journey-diagram').replaceChildren(
     sequence(rows, `Journey of order ${order.id}; the transitions are listed below`),
@@ -524,7 +548,8 @@ async function poll() {
     drawDeadLetters(snapshot);
     await refreshOrder();
     const kafkaAge = snapshot.kafka.asOf ? Date.parse(snapshot.at) - Date.parse(snapshot.kafka.asOf) : 0;
-    $('freshness').textContent = `live · as of ${time(snapshot.at)} UTC${kafkaAge > 1500 ? ` · Kafka figures ${ms(kafkaAge)} old` : ''}`;
+    $('freshness').textContent =
+      `live · as of ${time(snapshot.at)} UTC${kafkaAge > 1500 ? ` · Kafka figures ${ms(kafkaAge)} old` : ''}`;
     $('freshness').classList.remove('stale');
     showAlert('');
   } catch (error) {
