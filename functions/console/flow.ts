@@ -5,20 +5,12 @@
  * checks the hops against the functions' yml.
  */
 import { TOPICS, type TopicName } from '#layers/topics';
+import { ORDER_STATUSES, isTerminal, type OrderStatus } from '../order/saga.ts';
 
 export const SERVICES = ['product', 'inventory', 'order', 'payment'] as const;
 export type Service = (typeof SERVICES)[number];
 
-export const ORDER_STATUSES = [
-  'PENDING',
-  'RESERVED',
-  'COMPLETED',
-  'REJECTED',
-  'FAILED',
-  'CANCELLED',
-] as const;
-export type OrderStatus = (typeof ORDER_STATUSES)[number];
-export const TERMINAL_STATUSES: readonly OrderStatus[] = ['COMPLETED', 'REJECTED', 'FAILED', 'CANCELLED'];
+export { ORDER_STATUSES, type OrderStatus };
 
 export interface KafkaHop {
   kind: 'kafka';
@@ -116,7 +108,7 @@ export function diagnose(
   deadLetter?: { topic: TopicName; error?: string },
 ): Diagnosis {
   const ago = (at: string) => now.getTime() - Date.parse(at);
-  if (TERMINAL_STATUSES.includes(order.status)) {
+  if (isTerminal(order.status)) {
     const unsettled = events.find((e) => e.appliedAt === null);
     const reason = order.failureReason ? `: ${order.failureReason}` : '';
     if (!unsettled) return { state: 'finished', hop: null, summary: `${order.status}${reason}` };

@@ -9,7 +9,7 @@
  * committed offset (or the low watermark when the group has none).
  */
 import { randomUUID } from 'node:crypto';
-import type { Admin, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 
 export const REPLAY_GROUP = 'shopstream-dlq-replay';
 export const replayGroupId = (dlq: string) => `${REPLAY_GROUP}.${dlq}`;
@@ -57,6 +57,52 @@ export function sourceMessage(message: KafkaMessage): {
 }
 
 /**
+ * Runs `consumer` over `dlq` until every partition in `ranges` has been read up to its end,
+ * handing each record in range to `handle`; rejects after `timeoutMs` when given.
+ */
+async function readRanges(
+  consumer: Consumer,
+  dlq: string,
+  ranges: Backlog,
+  handle: (partition: number, message: KafkaMessage) => Promise<void>,
+  { fromBeginning, timeoutMs }: { fromBeginning: boolean; timeoutMs?: number },
+): Promise<void> {
+  const unread = new Set(ranges.keys());
+  let timer: NodeJS.Timeout | undefined;
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic: dlq, fromBeginning });
+    await new Promise<void>((resolve, reject) => {
+      if (timeoutMs !== undefined)
+        timer = setTimeout(
+          () => reject(new Error(`reading ${dlq} took longer than ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      consumer
+        .run({
+          autoCommit: false,
+          eachMessage: async ({ partition, message }) => {
+            const range = ranges.get(partition);
+            const offset = Number(message.offset);
+            if (!range || offset < range.from || offset >= range.end) return;
+            await handle(partition, message);
+            if (offset + 1 >= range.end) unread.delete(partition);
+            if (!unread.size) resolve();
+          },
+        })
+        .catch(reject);
+      // A group that never committed starts at the end: seek to where each range begins.
+      if (!fromBeginning)
+        for (const [partition, { from }] of ranges)
+          consumer.seek({ topic: dlq, partition, offset: String(from) });
+    });
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect();
+  }
+}
+
+/**
  * Sends the waiting records of `dlq` back to `source`, committing each; returns how many. With
  * `timeoutMs`, gives up after that long (what was sent is committed, so a retry goes on from there).
  */
@@ -70,40 +116,20 @@ export async function replayTopic(
 ): Promise<number> {
   const pending = await deadLetterBacklog(admin, dlq);
   if (!pending.size) return 0;
-
   let count = 0;
   const consumer = kafka.consumer({ groupId: replayGroupId(dlq), allowAutoTopicCreation: false });
-  await consumer.connect();
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await consumer.subscribe({ topic: dlq, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      if (timeoutMs !== undefined)
-        timer = setTimeout(
-          () =>
-            reject(new Error(`replaying ${dlq} took longer than ${timeoutMs} ms (${count} record(s) sent)`)),
-          timeoutMs,
-        );
-      consumer
-        .run({
-          autoCommit: false,
-          eachMessage: async ({ partition, message }) => {
-            const range = pending.get(partition);
-            const offset = Number(message.offset);
-            if (!range || offset >= range.end) return;
-            await producer.send({ topic: source, acks: -1, messages: [sourceMessage(message)] });
-            await consumer.commitOffsets([{ topic: dlq, partition, offset: String(offset + 1) }]);
-            count += 1;
-            if (offset + 1 >= range.end) pending.delete(partition);
-            if (!pending.size) resolve();
-          },
-        })
-        .catch(reject);
-    });
-  } finally {
-    clearTimeout(timer);
-    await consumer.disconnect();
-  }
+  const sendBack = async (partition: number, message: KafkaMessage) => {
+    await producer.send({ topic: source, acks: -1, messages: [sourceMessage(message)] });
+    await consumer.commitOffsets([{ topic: dlq, partition, offset: String(Number(message.offset) + 1) }]);
+    count += 1;
+  };
+  await readRanges(consumer, dlq, pending, sendBack, { fromBeginning: true, timeoutMs }).catch(
+    (error: unknown) => {
+      throw new Error(`${(error as Error).message} (${count} record(s) replayed and committed)`, {
+        cause: error,
+      });
+    },
+  );
   return count;
 }
 
@@ -154,7 +180,7 @@ export async function newestDeadLetters(
   limit: number,
   timeoutMs = 8000,
 ): Promise<DeadLetter[]> {
-  const starts = new Map<number, { from: number; end: number }>();
+  const starts: Backlog = new Map();
   for (const p of await admin.fetchTopicOffsets(dlq)) {
     const end = Number(p.high);
     if (end > Number(p.low)) starts.set(p.partition, { from: Math.max(Number(p.low), end - limit), end });
@@ -166,35 +192,8 @@ export async function newestDeadLetters(
     allowAutoTopicCreation: false,
     maxWaitTimeInMs: 100,
   });
-  await consumer.connect();
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await consumer.subscribe({ topic: dlq, fromBeginning: false });
-    const unread = new Set(starts.keys());
-    await new Promise<void>((resolve, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`reading ${dlq} took longer than ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      consumer
-        .run({
-          autoCommit: false,
-          eachMessage: async ({ partition, message }) => {
-            const range = starts.get(partition);
-            const offset = Number(message.offset);
-            if (!range || offset < range.from || offset >= range.end) return;
-            letters.push(toDeadLetter(partition, message));
-            if (offset + 1 >= range.end) unread.delete(partition);
-            if (!unread.size) resolve();
-          },
-        })
-        .catch(reject);
-      for (const [partition, { from }] of starts)
-        consumer.seek({ topic: dlq, partition, offset: String(from) });
-    });
-  } finally {
-    clearTimeout(timer);
-    await consumer.disconnect();
-  }
+  const collect = async (partition: number, message: KafkaMessage) =>
+    void letters.push(toDeadLetter(partition, message));
+  await readRanges(consumer, dlq, starts, collect, { fromBeginning: false, timeoutMs });
   return letters.sort((a, b) => b.at.localeCompare(a.at) || b.offset - a.offset).slice(0, limit);
 }
