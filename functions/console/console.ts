@@ -7,7 +7,7 @@ import { db } from '#layers/db';
 import { readEnv } from '#layers/env';
 import { DependencyError, NotFoundError } from '#layers/errors';
 import type { TopicName } from '#layers/topics';
-import { HOPS, ORDER_STATUSES, SERVICES, diagnose, type OrderStatus } from './flow.ts';
+import { HOPS, ORDER_STATUSES, SERVICES, diagnose, type JourneyEvent, type OrderStatus } from './flow.ts';
 import { deadLetterView, kafkaFigures, replay } from './kafka-view.ts';
 import { LATENCY_WINDOW_S, RATE_WINDOW_S, readJourney, readSnapshot } from './store.ts';
 
@@ -55,6 +55,13 @@ export async function snapshot(customerId?: string) {
   };
 }
 
+/** How long a delayed payment step (a retry, an inquiry) waited by design; null for the others. */
+function backoffOf(event: JourneyEvent): number | null {
+  const delayed =
+    event.topic === 'payment.requested' && (event.action === 'inquire' || (event.attempt ?? 1) > 1);
+  return delayed ? Math.max(0, Date.parse(event.availableAt) - Date.parse(event.createdAt)) : null;
+}
+
 export async function orderJourney(orderId: string) {
   const rows = await readJourney(db(), orderId, prefix());
   if (!rows.order) throw new NotFoundError(`No order ${orderId}.`);
@@ -73,10 +80,7 @@ export async function orderJourney(orderId: string) {
     order: rows.order,
     diagnosis,
     timeline: rows.timeline,
-    events: rows.events.map((event) => ({
-      ...event,
-      backoffMs: Math.max(0, Date.parse(event.availableAt) - Date.parse(event.createdAt)),
-    })),
+    events: rows.events.map((event) => ({ ...event, backoffMs: backoffOf(event) })),
     payments: rows.payments,
     reservations: rows.reservations,
   };

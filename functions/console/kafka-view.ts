@@ -91,6 +91,7 @@ function withinBudget<T>(work: Promise<T>, what: string): Promise<T> {
 const groupOfTopic = new Map<string, string>();
 const unrelatedGroups = new Set<string>();
 let discoveredAt = 0;
+let discoveryError: string | undefined;
 let existingTopics: { at: number; names: Set<string> } | undefined;
 
 async function discoverGroups(client: Admin, prefix: string): Promise<void> {
@@ -134,7 +135,7 @@ async function topicsThatExist(client: Admin): Promise<Set<string>> {
 async function lagOf(client: Admin, hop: KafkaHop, topic: string): Promise<TriggerLag> {
   const groupId = groupOfTopic.get(topic) ?? null;
   const base = { hop: hop.id, function: hop.function, groupId };
-  if (!groupId) return { ...base, lag: null, unavailable: LAG_UNAVAILABLE_REASON };
+  if (!groupId) return { ...base, lag: null, unavailable: discoveryError ?? LAG_UNAVAILABLE_REASON };
   const [[committed], ends] = await Promise.all([
     client.fetchOffsets({ groupId, topics: [topic] }),
     client.fetchTopicOffsets(topic),
@@ -153,7 +154,11 @@ async function readFigures(prefix: string): Promise<KafkaFigures> {
   const missing = KAFKA_HOPS.some((hop) => !groupOfTopic.has(prefix + hop.topic));
   if (missing && Date.now() - discoveredAt > DISCOVERY_EVERY_MS) {
     discoveredAt = Date.now();
-    await discoverGroups(client, prefix);
+    // A broker that will not list its groups (an ACL, an IAM policy) costs the lag, not the rest.
+    discoveryError = await discoverGroups(client, prefix).then(
+      () => undefined,
+      (error: unknown) => `the console may not list the consumer groups: ${(error as Error).message}`,
+    );
   }
   const [lag, deadLetters] = await Promise.all([
     Promise.all(

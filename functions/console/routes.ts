@@ -119,7 +119,10 @@ export const JourneySchema = z
         attempt: z.number().int().nullable(),
         backoffMs: z
           .number()
-          .describe('How long after it was written the event was due (payment retry backoff)'),
+          .nullable()
+          .describe(
+            'How long a delayed payment step (retry, inquiry) waited for its backoff; null for other events',
+          ),
       }),
     ),
     payments: z.array(

@@ -421,8 +421,8 @@ function eventRow(event, diagnosis) {
   const sub = pending
     ? event.publishedAt
       ? `published ${time(event.publishedAt)}, not applied`
-      : `due ${time(event.availableAt)}${event.backoffMs ? ` (backoff ${ms(event.backoffMs)})` : ''}, not published`
-    : `${time(event.availableAt)} → applied ${time(event.appliedAt)} (${ms(Date.parse(event.appliedAt) - Date.parse(event.availableAt))})${event.backoffMs > 50 ? `, backoff ${ms(event.backoffMs)}` : ''}`;
+      : `due ${time(event.availableAt)}${event.backoffMs !== null ? ` (backoff ${ms(event.backoffMs)})` : ''}, not published`
+    : `${time(event.availableAt)} → applied ${time(event.appliedAt)} (${ms(Date.parse(event.appliedAt) - Date.parse(event.availableAt))})${event.backoffMs !== null ? `, backoff ${ms(event.backoffMs)}` : ''}`;
   return {
     from: hop[0],
     to: hop[1],
@@ -486,7 +486,7 @@ function drawJourney(journey) {
             {},
             el('td', { class: 'num' }, String(p.attempt)),
             el('td', {}, p.status, p.failureCode ? ` (${p.failureCode})` : ''),
-            el('td', { class: 'num' }, request ? ms(request.backoffMs) : '–'),
+            el('td', { class: 'num' }, request && request.backoffMs !== null ? ms(request.backoffMs) : '–'),
             el('td', {}, time(p.createdAt)),
             el('td', {}, time(p.settledAt)),
           );
