@@ -28,6 +28,13 @@ function el(tag, attrs = {}, ...children) {
   for (const [name, value] of Object.entries(attrs)) {
     if (value === undefined || value === null || value === false) continue;
     if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
+    // Through the CSSOM: the Content-Security-Policy refuses style attributes.
+    else if (name === 'style')
+      for (const declaration of String(value).split(';')) {
+        const colon = declaration.indexOf(':');
+        if (colon > 0)
+          node.style.setProperty(declaration.slice(0, colon).trim(), declaration.slice(colon + 1).trim());
+      }
     else node.setAttribute(name, value === true ? '' : String(value));
   }
   for (const child of children.flat()) if (child !== null && child !== undefined) node.append(child);
@@ -93,7 +100,7 @@ function showAlert(message) {
 
 /** Lifelines for the four services and one arrow per row: { from, to, label, sub, cls }. */
 function sequence(rows, title) {
-  const width = 960;
+  const width = 1040;
   const laneX = (lane) => 90 + LANES.indexOf(lane) * 260;
   const top = 44;
   const rowHeight = 40;
