@@ -17,7 +17,6 @@ const state = {
   history: Object.fromEntries(STATUSES.map((s) => [s, []])),
   deadLetterSignature: {},
   deadLetterRecords: {},
-  lastAt: null,
   /** The hops of the latest snapshot: where each topic's arrow goes in an order's journey. */
   hops: [],
 };
@@ -544,16 +543,16 @@ async function openOrder(id) {
 // ---- the poll loop ----
 
 async function poll() {
+  const started = Date.now();
   try {
     const query = state.customer ? `?customerId=${encodeURIComponent(state.customer)}` : '';
-    const snapshot = await getJson(`/console/snapshot${query}`);
-    state.lastAt = Date.now();
+    // The open order's journey is fetched alongside (it draws with the previous poll's hops).
+    const [snapshot] = await Promise.all([getJson(`/console/snapshot${query}`), refreshOrder()]);
     drawFlow(snapshot);
     drawStatuses(snapshot);
     drawOrders(snapshot);
     drawStock(snapshot);
     drawDeadLetters(snapshot);
-    await refreshOrder();
     const kafkaAge = snapshot.kafka.asOf ? Date.parse(snapshot.at) - Date.parse(snapshot.kafka.asOf) : 0;
     $('freshness').textContent =
       `live · as of ${time(snapshot.at)} UTC${kafkaAge > 1500 ? ` · Kafka figures ${ms(kafkaAge)} old` : ''}`;
@@ -563,7 +562,8 @@ async function poll() {
     $('freshness').classList.add('stale');
     showAlert(`The console could not refresh: ${error.message}. Retrying every second.`);
   } finally {
-    window.setTimeout(poll, POLL_MS);
+    // One poll a second, however long the last one took (never two at once).
+    window.setTimeout(poll, Math.max(0, started + POLL_MS - Date.now()));
   }
 }
 
