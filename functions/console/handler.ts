@@ -4,6 +4,8 @@
  * file; this picks it by API Gateway's resource (the route template) and method.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { NotFoundError } from '#layers/errors';
+import { problemResponse } from '#layers/http/problem';
 import { handler as getOrderJourney } from './getOrderJourney.ts';
 import { handler as getSnapshot } from './getSnapshot.ts';
 import { handler as listDeadLetters } from './listDeadLetters.ts';
@@ -31,14 +33,8 @@ const ROUTES = new Map<string, Handler>([
 export async function handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
   const route = ROUTES.get(key(event.httpMethod, event.resource));
   if (route) return route(event, context);
-  return {
-    statusCode: 404,
-    headers: { 'content-type': 'application/problem+json' },
-    body: JSON.stringify({
-      type: 'about:blank',
-      title: 'Not found',
-      status: 404,
-      detail: `The console has no route ${event.httpMethod} ${event.resource}`,
-    }),
-  };
+  return problemResponse(
+    new NotFoundError(`The console has no route ${event.httpMethod} ${event.resource}.`),
+    event.path,
+  );
 }

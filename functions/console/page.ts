@@ -4,6 +4,8 @@
  * disk. Its data comes from the JSON routes in routes.ts.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { NotFoundError } from '#layers/errors';
+import { problemResponse } from '#layers/http/problem';
 import css from './assets/console.css' with { type: 'text' };
 import page from './assets/console.html' with { type: 'text' };
 import script from './assets/console.js' with { type: 'text' };
@@ -34,18 +36,7 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
       body: page,
     };
   const found = ASSETS[asset];
-  if (!found) {
-    return {
-      statusCode: 404,
-      headers: { 'content-type': 'application/problem+json' },
-      body: JSON.stringify({
-        type: 'about:blank',
-        title: 'Not found',
-        status: 404,
-        detail: `No console asset named ${asset}`,
-      }),
-    };
-  }
+  if (!found) return problemResponse(new NotFoundError(`No console asset named ${asset}.`), event.path);
   return {
     statusCode: 200,
     headers: { 'content-type': found.type, 'cache-control': 'no-cache', ...SECURITY_HEADERS },

@@ -313,13 +313,20 @@ it('shows where an order stopped (a dead letter) and replays it from the page: t
   await page.close();
 }, 180_000);
 
-it('refuses a replay with a wrong key, and an unknown topic, as problems', async () => {
+it('refuses a replay with a wrong key, an unknown topic or asset, as problems; serves the page under a strict CSP', async () => {
   const wrong = await api('POST', '/console/dead-letters/stock.reserved/replay', {
     headers: { 'x-api-key': `${adminKey()}x` },
   });
   expect(wrong.status).toBe(403);
   const missing = await api('POST', '/console/dead-letters/stock.reserved/replay');
   expect(missing.status).toBe(401);
+  const asset = await api('GET', '/console/assets/nope.js');
+  expect({ status: asset.status, type: asset.headers.get('content-type') }).toEqual({
+    status: 404,
+    type: 'application/problem+json',
+  });
+  const page = await api('GET', '/console');
+  expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
   const unknown = await api('GET', '/console/dead-letters/no.such.topic');
   expect(unknown.status).toBe(400);
   expect(unknown.headers.get('content-type')).toBe('application/problem+json');
