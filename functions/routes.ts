@@ -8,6 +8,7 @@ import { orderRoutes } from './order/routes.ts';
 import { paymentRoutes } from './payment/routes.ts';
 import { productRoutes } from './product/routes.ts';
 import { stockRoutes } from './inventory/stock-routes.ts';
+import { consoleRoutes } from './console/routes.ts';
 
 export const API_INFO = {
   title: 'shopstream',
@@ -16,4 +17,4 @@ export const API_INFO = {
     'Event-driven serverless shop backend. Money is an integer in minor units. Errors are RFC 9457 problem+json. Admin writes need the `x-api-key` header.',
 };
 
-export const allRoutes: readonly RouteSpec[] = [...platformRoutes, ...productRoutes, ...stockRoutes, ...orderRoutes, ...paymentRoutes];
+export const allRoutes: readonly RouteSpec[] = [...platformRoutes, ...productRoutes, ...stockRoutes, ...orderRoutes, ...paymentRoutes, ...consoleRoutes];

@@ -10,10 +10,11 @@
  * Environment: KAFKA_BROKERS (default 127.0.0.1:9092), KAFKA_TOPIC_PREFIX (default empty).
  */
 import { pathToFileURL } from 'node:url';
-import { Kafka, logLevel, type IHeaders } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
+import { backlogSize, deadLetterBacklog, replayTopic } from '#layers/kafka/dead-letters';
 import { TOPICS, deadLetterTopic, topicName, type TopicName } from '#layers/topics';
 
-export const REPLAY_GROUP = 'shopstream-dlq-replay';
+export { REPLAY_GROUP } from '#layers/kafka/dead-letters';
 
 export interface ReplayOptions {
   brokers: string[];
@@ -39,7 +40,10 @@ export async function replayDeadLetters({
   try {
     for (const topic of topics) {
       const source = topicName(topic, prefix);
-      replayed[source] = await replayOne(kafka, admin, producer, source, deadLetterTopic(source), dryRun);
+      const dlq = deadLetterTopic(source);
+      replayed[source] = dryRun
+        ? backlogSize(await deadLetterBacklog(admin, dlq))
+        : await replayTopic(kafka, admin, producer, source, dlq);
       log(
         `${deadLetterTopic(source)} → ${source}: ${replayed[source]} record(s)${dryRun ? ' (dry run, nothing sent)' : ''}`,
       );
@@ -48,62 +52,6 @@ export async function replayDeadLetters({
     await Promise.all([admin.disconnect(), producer.disconnect()]);
   }
   return replayed;
-}
-
-async function replayOne(
-  kafka: Kafka,
-  admin: ReturnType<Kafka['admin']>,
-  producer: ReturnType<Kafka['producer']>,
-  source: string,
-  dlq: string,
-  dryRun: boolean,
-): Promise<number> {
-  const groupId = `${REPLAY_GROUP}.${dlq}`;
-  const [committed] = await admin.fetchOffsets({ groupId, topics: [dlq] });
-  const ends = await admin.fetchTopicOffsets(dlq);
-  // Where each partition starts (committed, else its low watermark) and the end as of now.
-  const pending = new Map<number, { from: number; end: number }>();
-  for (const p of ends) {
-    const done = Number(committed?.partitions.find((c) => c.partition === p.partition)?.offset ?? -1);
-    const from = done >= 0 ? done : Number(p.low);
-    if (from < Number(p.high)) pending.set(p.partition, { from, end: Number(p.high) });
-  }
-  if (!pending.size) return 0;
-  if (dryRun) return [...pending.values()].reduce((n, p) => n + p.end - p.from, 0);
-
-  let count = 0;
-  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic: dlq, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      consumer
-        .run({
-          autoCommit: false,
-          eachMessage: async ({ partition, message }) => {
-            const range = pending.get(partition);
-            const offset = Number(message.offset);
-            if (!range || offset >= range.end) return;
-            const headers: IHeaders = {};
-            for (const [name, value] of Object.entries(message.headers ?? {}))
-              if (!name.startsWith('lambda-esm-')) headers[name] = value;
-            await producer.send({
-              topic: source,
-              acks: -1,
-              messages: [{ key: message.key, value: message.value, headers }],
-            });
-            await consumer.commitOffsets([{ topic: dlq, partition, offset: String(offset + 1) }]);
-            count += 1;
-            if (offset + 1 >= range.end) pending.delete(partition);
-            if (!pending.size) resolve();
-          },
-        })
-        .catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return count;
 }
 
 export async function main(args: string[]): Promise<number> {

@@ -1,0 +1,3 @@
+// console.js is the page's browser script, imported as text by page.ts (not run on the server).
+declare const text: string;
+export default text;
