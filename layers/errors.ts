@@ -109,7 +109,11 @@ const NAMED_PERMANENT = new Set(['ZodError', 'SyntaxError']);
  */
 export function isRetryable(error: unknown): boolean {
   for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; depth++) {
-    const { retryable, retriable, code } = current as { retryable?: unknown; retriable?: unknown; code?: unknown };
+    const { retryable, retriable, code } = current as {
+      retryable?: unknown;
+      retriable?: unknown;
+      code?: unknown;
+    };
     if (typeof retryable === 'boolean') return retryable;
     if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
     if (current.name === 'PostgresError' && typeof code === 'string') return transientSqlState(code);

@@ -83,7 +83,10 @@ export async function sendBatch(topicMessages: TopicMessages[]): Promise<void> {
   });
   const pending = producer();
   try {
-    await Promise.race([pending.then((instance) => instance.sendBatch({ topicMessages, acks: -1 })), deadline]);
+    await Promise.race([
+      pending.then((instance) => instance.sendBatch({ topicMessages, acks: -1 })),
+      deadline,
+    ]);
   } catch (error) {
     coolingUntil = Date.now() + cooldownMs;
     // A fresh connection next time; the abandoned send is cancelled with this one.
