@@ -3,13 +3,27 @@
  * CHAOS_CONTROL_URL to restart it): the Kafka broker restarts while orders are in flight. The
  * outbox keeps every event until it is published, the triggers reconnect and resume from their
  * commits, consumers skip what they see twice: every order reaches a terminal state, invariants
- * hold, no order is charged twice.
+ * hold, no order is charged twice, nothing is dead-lettered. No handler waits for the broker
+ * past a bounded send (layers/kafka/producer.ts), so no invocation runs into its Lambda timeout
+ * while the broker is away or reconnecting.
  */
+import { readFileSync, statSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { requireEnv } from '../support/api.ts';
 import { closeTestDb, createProduct, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
-import { allTerminal, expectChargedOnce, expectNoDoubledTransitions, placeOrders, sleep } from './support.ts';
+import {
+  allTerminal,
+  deadLetters,
+  expectChargedOnce,
+  expectNoDoubledTransitions,
+  placeOrders,
+  sleep,
+} from './support.ts';
+
+/** serverless-offline's output since `from` (a byte offset of OFFLINE_LOG). */
+const offlineOutputSince = (from: number) =>
+  readFileSync(requireEnv('OFFLINE_LOG')).subarray(from).toString('utf8');
 
 afterAll(closeTestDb);
 
@@ -38,6 +52,7 @@ it(`a broker restart with ${ORDERS} orders in flight: all terminal, invariants h
     createProduct({ onHand: ORDERS }),
   ]);
   const customerId = randomUUID();
+  const logFrom = statSync(requireEnv('OFFLINE_LOG')).size;
   let placed = 0;
   const placing = placeOrders(
     ORDERS,
@@ -54,9 +69,17 @@ it(`a broker restart with ${ORDERS} orders in flight: all terminal, invariants h
   // Restart once a quarter of the orders are in: the rest are placed while the broker is away.
   while (placed < ORDERS / 4) await sleep(100);
   await restartBroker(5000);
+  const backAt = Date.now();
   const ids = await placing;
   const byStatus = await allTerminal(ids, 600_000);
-  console.log(`broker restart: ${JSON.stringify(byStatus)}`);
+  const output = offlineOutputSince(logFrom);
+  const timeouts = output.split('\n').filter((line) => line.includes('Lambda timeout'));
+  const dead = await deadLetters(ids);
+  console.log(
+    `broker restart: ${JSON.stringify(byStatus)}; all terminal ${((Date.now() - backAt) / 1000).toFixed(0)} s after the broker was back; ${timeouts.length} Lambda timeouts; ${dead.length} dead letters`,
+  );
+  expect(timeouts).toEqual([]);
+  expect(dead).toEqual([]);
   const [row] =
     await testDb()`select count(*)::int as n from orders.orders where customer_id = ${customerId}`;
   expect(row!.n).toBe(ORDERS);
