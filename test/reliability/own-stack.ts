@@ -1,22 +1,33 @@
 /**
  * A whole stack of a test's own, for faults the shared one must not see: serverless-offline with
  * the Kafka triggers on a fresh topic prefix (infra/cli/stack.ts startStack), on an embedded
- * PostgreSQL server of its own (free port, throwaway data directory) that the test may stop and
- * start for real. The machine's PostgreSQL is never touched. While the stack is up, the test
- * helpers (API_URL, DATABASE_URL, KAFKA_TOPIC_PREFIX, OFFLINE_LOG) point at it.
+ * PostgreSQL server of its own (free port, throwaway data directory) and a single-node Kafka
+ * broker of its own (infra/local/kafka.ts), which the test may stop and start for real. The
+ * machine's PostgreSQL and the shared broker are never touched. While the stack is up, the test
+ * helpers (API_URL, DATABASE_URL, KAFKA_BROKERS, KAFKA_TOPIC_PREFIX, OFFLINE_LOG) point at it.
  */
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, startStack, type Stack } from '../../infra/cli/stack.ts';
 import { embeddedServer, createDatabase, withDatabase } from '../../infra/local/postgres.ts';
-import { freePort, log } from '../../infra/local/process.ts';
+import { startLocalBroker, type KafkaHandle } from '../../infra/local/kafka.ts';
+import { freePort, isPortOpen, log, sleep } from '../../infra/local/process.ts';
 
 export interface OwnStack {
   env: Record<string, string>;
   /** Fast shutdown of the stack's PostgreSQL server (every connection dropped, the port closed). */
   stopPostgres(): Promise<void>;
   startPostgres(): Promise<void>;
+  /** Stops the Kafka broker, waits `downMs`, starts it again on the same data. */
+  restartBroker(downMs: number): Promise<void>;
   stop(): Promise<void>;
+}
+
+async function freePortPair(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (!(await isPortOpen('127.0.0.1', port + 1))) return port; // +1 is the KRaft controller
+  }
 }
 
 export async function startOwnStack(name: string): Promise<OwnStack> {
@@ -27,18 +38,26 @@ export async function startOwnStack(name: string): Promise<OwnStack> {
   await server.start();
   const adminUrl = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
   await createDatabase(adminUrl, 'shopstream');
+  const brokerDir = `${dataDir}-kafka`;
+  mkdirSync(brokerDir, { recursive: true });
+  const brokerPort = await freePortPair();
+  let broker: KafkaHandle | undefined;
   const saved = { ...process.env };
   let stack: Stack | undefined;
   let postgresUp = true;
   const stopAll = async () => {
     await stack?.stop();
+    await broker?.stop();
     if (postgresUp) await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(brokerDir, { recursive: true, force: true });
     process.env = saved;
   };
   try {
-    // The stack takes a given DATABASE_URL as it is (infra/local/postgres.ts).
+    broker = await startLocalBroker(brokerPort, brokerDir);
+    // The stack takes a given DATABASE_URL and KAFKA_BROKERS as they are (infra/local).
     process.env.DATABASE_URL = withDatabase(adminUrl, 'shopstream');
+    process.env.KAFKA_BROKERS = broker.brokers.join(',');
     // The mappings' limits issue 13 sets in the template (the record age ends the retries, the
     // count no longer does), applied here too in case the template still limits the count.
     process.env.OFFLINE_MSK_MAXIMUM_RETRY_ATTEMPTS ??= '10000';
@@ -67,6 +86,12 @@ export async function startOwnStack(name: string): Promise<OwnStack> {
     startPostgres: async () => {
       await server.start();
       postgresUp = true;
+    },
+    restartBroker: async (downMs) => {
+      await broker?.stop();
+      broker = undefined;
+      await sleep(downMs);
+      broker = await startLocalBroker(brokerPort, brokerDir);
     },
     stop: stopAll,
   };
