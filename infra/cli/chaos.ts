@@ -28,7 +28,7 @@ export async function main(args: string[]): Promise<number> {
   process.env.RELIABILITY_SCALE ??= '5';
   process.env.FUZZ_RUNS ??= '200';
   process.env.FUZZ_SEED ??= 'random';
-  // test/reliability/postgres-restart.test.ts: a five-minute database outage instead of two.
+  // test/reliability/restarts.test.ts: a five-minute database outage instead of two.
   process.env.POSTGRES_OUTAGE_SECONDS ??= '300';
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'shopstream-chaos-kafka-'));
   const port = await freePortPair();

@@ -1,7 +1,8 @@
 /**
- * Fault: the PostgreSQL server itself goes away — stopped for two minutes in the middle of a saga
- * run, then restarted twice in quick succession — on a stack of the test's own (own embedded
- * server, own topic prefix; own-stack.ts). While it is down, HTTP answers 503 and every Kafka
+ * Faults: the servers themselves go away, on a stack of the test's own (own embedded PostgreSQL,
+ * own Kafka broker, own topic prefix; own-stack.ts). PostgreSQL is stopped for two minutes in the
+ * middle of a saga run, then restarted twice in quick succession; the broker restarts under load
+ * (broker-restart-scenario.ts). While it is down, HTTP answers 503 and every Kafka
  * record that meets the outage fails as retryable: its partition waits and the trigger retries
  * it with capped backoff while it is young enough (MaximumRecordAgeInSeconds). Once the server
  * is back, every order ends terminal exactly once, nothing was dead-lettered, invariants hold.
@@ -14,6 +15,7 @@ import { api } from '../support/api.ts';
 import { closeTestDb, createProduct, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
 import { TERMINAL } from '../saga/saga-helpers.ts';
+import { brokerRestartUnderLoad } from './broker-restart-scenario.ts';
 import { startOwnStack, type OwnStack } from './own-stack.ts';
 import {
   allTerminal,
@@ -34,8 +36,8 @@ const CARDS = ['4242424242424242', '4000000000000036', '4242424242424242', '4000
 let stack: OwnStack;
 
 beforeAll(async () => {
-  stack = await startOwnStack('postgres-restart');
-}, 240_000);
+  stack = await startOwnStack('restarts');
+}, 360_000);
 
 afterAll(async () => {
   await closeTestDb();
@@ -88,7 +90,7 @@ it(`PostgreSQL stopped for ${OUTAGE_SECONDS} s in the middle of a saga run: ever
 
   await stack.stopPostgres();
   const stoppedAt = Date.now();
-  log(`postgres-restart: PostgreSQL stopped with ${inFlight} of ${ids.length} orders in the saga`);
+  log(`restarts: PostgreSQL stopped with ${inFlight} of ${ids.length} orders in the saga`);
   const healthDuring = await health();
   const placeDuring = await api('POST', '/orders', {
     body: {
@@ -105,7 +107,7 @@ it(`PostgreSQL stopped for ${OUTAGE_SECONDS} s in the middle of a saga run: ever
   const byStatus = await expectHealed(ids, customerId);
   const recovery = (Date.now() - startedAt) / 1000;
   log(
-    `postgres-restart: outage ${outage.toFixed(0)} s with ${inFlight} orders in flight; all ${ids.length} terminal ${recovery.toFixed(0)} s after the restart (${JSON.stringify(byStatus)}); 0 dead letters`,
+    `restarts: outage ${outage.toFixed(0)} s with ${inFlight} orders in flight; all ${ids.length} terminal ${recovery.toFixed(0)} s after the restart (${JSON.stringify(byStatus)}); 0 dead letters`,
   );
   expect(inFlight).toBeGreaterThan(0); // the outage did come mid-saga
   expect(healthDuring).toBe(503);
@@ -126,7 +128,11 @@ it('PostgreSQL restarted twice in quick succession mid-saga: every order termina
   }
   const byStatus = await expectHealed(ids, customerId);
   log(
-    `postgres-restart: two restarts with ${inFlight} orders in flight; all ${ids.length} terminal ${((Date.now() - started) / 1000).toFixed(0)} s after the first (${JSON.stringify(byStatus)}); 0 dead letters`,
+    `restarts: two restarts with ${inFlight} orders in flight; all ${ids.length} terminal ${((Date.now() - started) / 1000).toFixed(0)} s after the first (${JSON.stringify(byStatus)}); 0 dead letters`,
   );
   expect(inFlight).toBeGreaterThan(0);
 }, 600_000);
+
+it('the Kafka broker restarted under load: every order terminal, no Lambda timeout, no dead letter', async () => {
+  await brokerRestartUnderLoad(scaled(40), (downMs) => stack.restartBroker(downMs));
+}, 900_000);
