@@ -37,7 +37,7 @@ let stack: OwnStack;
 
 beforeAll(async () => {
   stack = await startOwnStack('restarts');
-}, 360_000);
+}, 600_000);
 
 afterAll(async () => {
   await closeTestDb();
