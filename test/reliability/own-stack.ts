@@ -68,6 +68,8 @@ export async function startOwnStack(name: string): Promise<OwnStack> {
       httpPort: await freePort(),
       lambdaPort: await freePort(),
       offlineOutput: offlineLog,
+      // It bundles and starts while the rest of the suite runs on the same cores.
+      readyTimeoutMs: 300_000,
     });
     Object.assign(process.env, stack.env, { OFFLINE_LOG: offlineLog });
     log(
