@@ -73,7 +73,7 @@ export async function startOwnStack(name: string): Promise<OwnStack> {
     });
     Object.assign(process.env, stack.env, { OFFLINE_LOG: offlineLog });
     log(
-      `${name}: own stack up (PostgreSQL on :${port}, serverless-offline output in ${path.relative(ROOT, offlineLog)})`,
+      `${name}: own stack up (PostgreSQL on :${port}, Kafka on ${process.env.KAFKA_BROKERS}, serverless-offline output in ${path.relative(ROOT, offlineLog)})`,
     );
   } catch (error) {
     await stopAll();
