@@ -289,8 +289,9 @@ class Mapping {
    * @param {Entry[]} entries
    * @param {number} retries retries already spent (the first attempt is not a retry)
    * @param {string | null} lastError the error of the last attempt, when there was one
+   * @param {number} attempts invocations these records have had so far
    */
-  async process(entries, retries, lastError = null) {
+  async process(entries, retries, lastError = null, attempts = 0) {
     const { config } = this;
     let unreachableWaits = 0;
     while (!this.stopping) {
@@ -298,7 +299,6 @@ class Mapping {
       // function: an expired record is not invoked again, it goes to the destination.
       const expired = entries.filter((e) => this.isExpired(e));
       if (expired.length) {
-        const attempts = lastError ? retries + 1 : 0;
         await this.discard(expired, { error: lastError ?? 'older than MaximumRecordAgeInSeconds before its first attempt', condition: 'RecordAgeExceeded', attempts });
         entries = entries.filter((e) => !expired.includes(e));
         if (!entries.length || this.stopping) return;
@@ -330,17 +330,18 @@ class Mapping {
       }
       this.logInvocation(entries, outcome.ms, `error: ${error}`, retries);
       lastError = error;
+      attempts += 1;
       entries = remaining;
 
       if (config.bisectBatchOnFunctionError && entries.length > 1) {
         // Splitting does not spend a retry; each half keeps the count and runs after the other.
         const half = Math.ceil(entries.length / 2);
-        await this.process(entries.slice(0, half), retries, error);
-        await this.process(entries.slice(half), retries, error);
+        await this.process(entries.slice(0, half), retries, error, attempts);
+        await this.process(entries.slice(half), retries, error, attempts);
         return;
       }
       if (config.maximumRetryAttempts >= 0 && retries >= config.maximumRetryAttempts) {
-        await this.discard(entries, { error, condition: 'RetryAttemptsExhausted', attempts: retries + 1 });
+        await this.discard(entries, { error, condition: 'RetryAttemptsExhausted', attempts });
         return;
       }
       retries += 1;
