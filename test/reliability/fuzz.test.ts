@@ -103,14 +103,16 @@ function requestArbitrary(op: Operation) {
       .map((o) => ({ json: o })),
     fc.jsonValue({ maxDepth: 4 }).map((o) => ({ json: o })),
     text.map((t) => ({ raw: t })),
-    fc.uint8Array({ minLength: 1, maxLength: 64 }).map((bytes) => ({
-      bytes: Buffer.concat([
-        Buffer.from('{"name":"'),
-        Buffer.from(bytes),
-        Buffer.from([0xc3, 0x28, 0xff]),
-        Buffer.from('"}'),
-      ]),
-    })),
+    fc
+      .uint8Array({ minLength: 1, maxLength: 64 })
+      .map((bytes) => ({
+        bytes: Buffer.concat([
+          Buffer.from('{"name":"'),
+          Buffer.from(bytes),
+          Buffer.from([0xc3, 0x28, 0xff]),
+          Buffer.from('"}'),
+        ]),
+      })),
     fc.constantFrom(
       { raw: `{"name":"${'x'.repeat(MAX_BODY_BYTES)}"}` },
       { raw: '{"a":'.repeat(5000) },
