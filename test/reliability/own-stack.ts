@@ -9,7 +9,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, startStack, type Stack } from '../../infra/cli/stack.ts';
-import { embeddedServer, createDatabase, withDatabase } from '../../infra/local/postgres.ts';
+import { ensurePostgres, type PostgresHandle } from '../../infra/local/postgres.ts';
 import { startLocalBroker, type KafkaHandle } from '../../infra/local/kafka.ts';
 import { freePort, isPortOpen, log, sleep } from '../../infra/local/process.ts';
 
@@ -33,22 +33,26 @@ async function freePortPair(): Promise<number> {
 export async function startOwnStack(name: string): Promise<OwnStack> {
   const dataDir = path.join(ROOT, '.cache', 'postgres', 'runs', `${name}-${process.pid}-${Date.now()}`);
   const port = await freePort();
-  const server = await embeddedServer(dataDir, port);
-  await server.initialise();
-  await server.start();
-  const adminUrl = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
-  await createDatabase(adminUrl, 'shopstream');
+  // A persistent data directory: stopping the server keeps it, and starting it again on the same
+  // directory and port is a restart (infra/local/postgres.ts starts an existing directory as it is).
+  const startServer = () =>
+    ensurePostgres({
+      database: 'shopstream_reliability',
+      forceEmbedded: true,
+      embeddedDataDir: dataDir,
+      embeddedPort: port,
+    });
+  let server: PostgresHandle | undefined = await startServer();
   const brokerDir = `${dataDir}-kafka`;
   mkdirSync(brokerDir, { recursive: true });
   const brokerPort = await freePortPair();
   let broker: KafkaHandle | undefined;
   const saved = { ...process.env };
   let stack: Stack | undefined;
-  let postgresUp = true;
   const stopAll = async () => {
     await stack?.stop();
     await broker?.stop();
-    if (postgresUp) await server.stop();
+    await server?.stop();
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(brokerDir, { recursive: true, force: true });
     process.env = saved;
@@ -56,7 +60,7 @@ export async function startOwnStack(name: string): Promise<OwnStack> {
   try {
     broker = await startLocalBroker(brokerPort, brokerDir);
     // The stack takes a given DATABASE_URL and KAFKA_BROKERS as they are (infra/local).
-    process.env.DATABASE_URL = withDatabase(adminUrl, 'shopstream');
+    process.env.DATABASE_URL = server.url;
     process.env.KAFKA_BROKERS = broker.brokers.join(',');
     // The mappings' limits issue 13 sets in the template (the record age ends the retries, the
     // count no longer does), applied here too in case the template still limits the count.
@@ -68,8 +72,6 @@ export async function startOwnStack(name: string): Promise<OwnStack> {
       httpPort: await freePort(),
       lambdaPort: await freePort(),
       offlineOutput: offlineLog,
-      // It bundles and starts while the rest of the suite runs on the same cores.
-      readyTimeoutMs: 300_000,
     });
     Object.assign(process.env, stack.env, { OFFLINE_LOG: offlineLog });
     log(
@@ -82,12 +84,11 @@ export async function startOwnStack(name: string): Promise<OwnStack> {
   return {
     env: stack.env,
     stopPostgres: async () => {
-      await server.stop();
-      postgresUp = false;
+      await server?.stop();
+      server = undefined;
     },
     startPostgres: async () => {
-      await server.start();
-      postgresUp = true;
+      server = await startServer();
     },
     restartBroker: async (downMs) => {
       await broker?.stop();
