@@ -70,7 +70,7 @@ export class DependencyError extends AppError {
 }
 
 /** Network and client-side connection errors: the other side may answer next time. */
-const TRANSIENT_CODES = new Set([
+export const CONNECTION_ERROR_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ECONNABORTED',
@@ -115,7 +115,7 @@ export function isRetryable(error: unknown): boolean {
       code?: unknown;
     };
     if (typeof retryable === 'boolean') return retryable;
-    if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
+    if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) return true;
     if (current.name === 'PostgresError' && typeof code === 'string') return transientSqlState(code);
     if (current.name.startsWith('KafkaJS') && typeof retriable === 'boolean' && retriable) return true;
     if (NAMED_PERMANENT.has(current.name)) return false;
