@@ -68,3 +68,58 @@ export class DependencyError extends AppError {
   readonly title = 'Service unavailable';
   override readonly retryable = true;
 }
+
+/** Network and client-side connection errors: the other side may answer next time. */
+export const CONNECTION_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  // postgres.js's own codes for a connection that closed, ended, or could not be opened in time.
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+]);
+
+/**
+ * SQLSTATEs that may pass: connection exceptions (08), serialization failure and deadlock (40),
+ * insufficient resources such as too many clients 53300 (53), lock not available 55P03, operator
+ * intervention such as statement timeout 57014 and a server shutting down or starting 57P01–03 (57),
+ * system and internal errors (58, XX). Data exceptions (22), constraint violations (23), undefined
+ * objects and syntax (42) and raised exceptions (P0) will fail the same way again.
+ */
+function transientSqlState(code: string): boolean {
+  return /^(08|40|53|57|58|XX)/.test(code) || code === '55P03' || code === '55006';
+}
+
+const NAMED_PERMANENT = new Set(['ZodError', 'SyntaxError']);
+
+/**
+ * Whether an error may pass if the same operation is tried again later. Declared first (an
+ * `AppError`'s `retryable`, kafkajs's `retriable`), then recognised by code (network, postgres.js,
+ * SQLSTATE) or kind (a schema or JSON error is permanent), looking through `cause`. An error it
+ * cannot place counts as retryable: retried until the record is too old, it costs time, while a
+ * dead-lettered record needs an operator.
+ */
+export function isRetryable(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    const { retryable, retriable, code } = current as {
+      retryable?: unknown;
+      retriable?: unknown;
+      code?: unknown;
+    };
+    if (typeof retryable === 'boolean') return retryable;
+    if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) return true;
+    if (current.name === 'PostgresError' && typeof code === 'string') return transientSqlState(code);
+    if (current.name.startsWith('KafkaJS') && typeof retriable === 'boolean' && retriable) return true;
+    if (NAMED_PERMANENT.has(current.name)) return false;
+    current = current.cause;
+  }
+  return true;
+}

@@ -50,18 +50,22 @@ export class PaymentServiceError extends Error {
 }
 
 export async function chargeCard(request: ChargeRequest): Promise<ChargeResult> {
-  return ChargeResult.parse(await invoke(env().PAYMENT_CHARGE_FUNCTION, request));
+  return invoke(env().PAYMENT_CHARGE_FUNCTION, request, ChargeResult);
 }
 
 export async function inquirePayment(paymentId: string): Promise<InquiryResult> {
-  return InquiryResult.parse(await invoke(env().PAYMENT_INQUIRY_FUNCTION, { paymentId }));
+  return invoke(env().PAYMENT_INQUIRY_FUNCTION, { paymentId }, InquiryResult);
 }
 
 export async function voidOrderPayments(orderId: string): Promise<VoidResult> {
-  return VoidResult.parse(await invoke(env().PAYMENT_VOID_FUNCTION, { orderId }));
+  return invoke(env().PAYMENT_VOID_FUNCTION, { orderId }, VoidResult);
 }
 
-async function invoke(functionName: string, payload: unknown): Promise<unknown> {
+/**
+ * An answer that does not parse is the payment service's failure, not the caller's record's:
+ * a retryable PaymentServiceError (a schema error here would dead-letter the saga's step).
+ */
+async function invoke<T>(functionName: string, payload: unknown, answer: z.ZodType<T>): Promise<T> {
   const timeoutMs = env().PAYMENT_INVOKE_TIMEOUT_MS;
   let response;
   try {
@@ -88,5 +92,21 @@ async function invoke(functionName: string, payload: unknown): Promise<unknown> 
     throw new PaymentServiceError(
       `${functionName} failed (${response.FunctionError}): ${text.slice(0, 500)}`,
     );
-  return text ? JSON.parse(text) : undefined;
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch (error) {
+    throw new PaymentServiceError(
+      `${functionName} answered something that is not JSON: ${text.slice(0, 200)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const result = answer.safeParse(parsed);
+  if (!result.success)
+    throw new PaymentServiceError(`${functionName} answered an unexpected shape: ${result.error.message}`, {
+      cause: result.error,
+    });
+  return result.data;
 }

@@ -4,16 +4,19 @@
  * that the order is still where the event expects it; a stale or repeated event changes nothing.
  *
  * Payment: stock.reserved enqueues payment.requested {attempt 1, charge}; processPayment charges
- * through the Lambda Invoke API and decides (saga.ts). A charge call that times out is followed by
+ * through the Lambda Invoke API and decides (saga.ts). No lock is held across that call: the
+ * step records its attempt and commits, calls the payment function with no transaction open
+ * (`callPayment`), then locks the order again and applies the answer only if that attempt is
+ * still the current one (`applyPaymentCall`). A charge call that times out is followed by
  * an inquiry before anything else; a charge still settling is inquired again later (a delayed
  * payment.requested {action: inquire}), never charged anew. Transient failures re-enqueue the next
  * attempt with exponential backoff via the outbox's `availableAt`. A cancel after the first charge
  * enqueues a `void` step, so a charge that settles after the cancel is voided.
  */
 import { z } from 'zod';
-import type { Tx } from '#layers/db';
+import { db, type Tx } from '#layers/db';
 import { once, readEnv } from '#layers/env';
-import { enqueue } from '#layers/outbox';
+import { enqueue, inTransaction } from '#layers/outbox';
 import { logger } from '#layers/observability';
 import { TOPICS } from '#layers/topics';
 import { paymentIdFor, type ChargeResult } from '#layers/schemas/payment';
@@ -26,7 +29,7 @@ import type {
 } from '#layers/schemas/order-events';
 import { countOrderOutcome, countPaymentAttempt } from './metrics.ts';
 import { chargeCard, inquirePayment, PaymentTimeoutError, voidOrderPayments } from './payment-client.ts';
-import { addTimeline, cardToCharge, lockOrder, updateOrder, type OrderRow } from './repository.ts';
+import { addTimeline, cardToCharge, findOrder, lockOrder, updateOrder, type OrderRow } from './repository.ts';
 import { decideAfterPayment, type NextStep, type PaymentAnswer, type RetryPolicy } from './saga.ts';
 
 const SagaEnv = z.object({
@@ -71,58 +74,111 @@ export async function onStockRejected(tx: Tx, data: StockRejectedData): Promise<
   countOrderOutcome('REJECTED');
 }
 
-export async function runPaymentStep(tx: Tx, step: Required<PaymentRequestedData>): Promise<void> {
-  if (step.action === 'void') return voidAfterCancel(tx, step.orderId);
+/** What a payment step learnt from the payment service, before its transaction. */
+export type PaymentCall =
+  | { kind: 'skipped' }
+  | { kind: 'answered'; answer: PaymentAnswer; notes: string[] }
+  | { kind: 'voided'; voided: string[] };
+
+/**
+ * The part of a payment step that calls the payment service, with no transaction open: a charge
+ * first records its attempt on the order and commits (so a cancel meanwhile sees it and voids
+ * it), then charges; an inquiry asks; a void voids. Nothing here holds the order's row lock or a
+ * connection while the payment function runs. A charge step that is run again (its Lambda timed
+ * out after the attempt was recorded) charges the same attempt again: the payment id is a UUIDv5
+ * of order and attempt, so the payment service answers with what it recorded.
+ */
+export async function callPayment(step: Required<PaymentRequestedData>): Promise<PaymentCall> {
+  if (step.action === 'void') {
+    const order = await findOrder(db(), step.orderId);
+    if (order?.status !== 'CANCELLED') {
+      logger.info('void skipped: the order is not cancelled', { status: order?.status });
+      return { kind: 'skipped' };
+    }
+    return { kind: 'voided', voided: (await voidOrderPayments(step.orderId)).voided };
+  }
+  const started = await inTransaction((tx) => startAttempt(tx, step));
+  if (!started) return { kind: 'skipped' };
+  if (step.action === 'inquire')
+    return { kind: 'answered', answer: await inquire(step.orderId, step.attempt), notes: [] };
+  return charge(started.order, started.cardNumber, step.attempt);
+}
+
+/** Locks the order, checks the step is the one it awaits, and records a charge's attempt. */
+async function startAttempt(
+  tx: Tx,
+  step: Required<PaymentRequestedData>,
+): Promise<{ order: OrderRow; cardNumber: string } | undefined> {
   const order = await lockOrder(tx, step.orderId);
-  if (!order || order.status !== 'RESERVED')
-    return logger.info('payment step skipped: the order is not awaiting payment', {
+  if (!order || order.status !== 'RESERVED') {
+    logger.info('payment step skipped: the order is not awaiting payment', {
       status: order?.status,
       attempt: step.attempt,
     });
-  const expectedAttempt = step.action === 'charge' ? order.paymentAttempts + 1 : order.paymentAttempts;
-  if (step.attempt !== expectedAttempt)
-    return logger.info('stale payment step skipped', { attempt: step.attempt, expectedAttempt });
-
-  let answer: PaymentAnswer;
-  if (step.action === 'charge') {
-    await updateOrder(tx, order.id, { paymentAttempts: step.attempt });
-    answer = await charge(tx, order, step.attempt);
-  } else {
-    answer = await inquire(order.id, step.attempt);
+    return undefined;
   }
-  countPaymentAttempt(step.action === 'charge' ? answer.kind : `inquiry-${answer.kind}`);
-  await apply(tx, order, step, decideAfterPayment(answer, step, policy()));
+  const fresh = step.action === 'charge' && order.paymentAttempts === step.attempt - 1;
+  if (!fresh && order.paymentAttempts !== step.attempt) {
+    logger.info('stale payment step skipped', { attempt: step.attempt, recorded: order.paymentAttempts });
+    return undefined;
+  }
+  if (fresh) await updateOrder(tx, order.id, { paymentAttempts: step.attempt });
+  return { order, cardNumber: step.action === 'charge' ? await cardToCharge(tx, order.id) : '' };
 }
 
 /**
- * A cancel that lands while a charge is in doubt (its call timed out, an inquiry is pending) must
- * not leave the customer charged: void whatever is pending or approved. A failed Invoke throws,
- * so the consumer retries the step.
+ * The transaction part of a payment step: locks the order again and applies the answer if the
+ * attempt is still the one the order awaits. An answer that comes after a cancel is not applied:
+ * the cancel recorded a void step for this attempt, which runs after this one (same key, same
+ * partition) and voids whatever the charge left pending or approved.
  */
-async function voidAfterCancel(tx: Tx, orderId: string): Promise<void> {
-  const order = await lockOrder(tx, orderId);
-  if (order?.status !== 'CANCELLED')
-    return logger.info('void skipped: the order is not cancelled', { status: order?.status });
-  const { voided } = await voidOrderPayments(orderId);
-  if (voided.length)
-    await addTimeline(
-      tx,
-      orderId,
-      'CANCELLED',
-      `voided ${voided.length} charge(s) of the cancelled order (${voided.join(', ')})`,
-    );
+export async function applyPaymentCall(
+  tx: Tx,
+  step: Required<PaymentRequestedData>,
+  call: PaymentCall,
+): Promise<void> {
+  if (call.kind === 'skipped') return;
+  if (call.kind === 'voided') {
+    if (call.voided.length)
+      await addTimeline(
+        tx,
+        step.orderId,
+        'CANCELLED',
+        `voided ${call.voided.length} charge(s) of the cancelled order (${call.voided.join(', ')})`,
+      );
+    return;
+  }
+  const order = await lockOrder(tx, step.orderId);
+  if (!order || order.status !== 'RESERVED' || order.paymentAttempts !== step.attempt) {
+    logger.info('payment answer not applied: the order moved on during the call', {
+      status: order?.status,
+      attempt: step.attempt,
+      answer: call.answer.kind,
+    });
+    if (order?.status === 'CANCELLED')
+      await addTimeline(
+        tx,
+        order.id,
+        'CANCELLED',
+        `payment attempt ${step.attempt} answered ${call.answer.kind} after the cancel; the cancel's void step voids it`,
+      );
+    return;
+  }
+  for (const note of call.notes) await addTimeline(tx, order.id, 'RESERVED', note);
+  countPaymentAttempt(step.action === 'charge' ? call.answer.kind : `inquiry-${call.answer.kind}`);
+  await apply(tx, order, step, decideAfterPayment(call.answer, step, policy()));
 }
 
-async function charge(tx: Tx, order: OrderRow, attempt: number): Promise<PaymentAnswer> {
+async function charge(order: OrderRow, cardNumber: string, attempt: number): Promise<PaymentCall> {
   try {
     const result = await chargeCard({
       orderId: order.id,
       attempt,
       amount: order.total,
       currency: order.currency,
-      cardNumber: await cardToCharge(tx, order.id),
+      cardNumber,
     });
-    return fromResult(result);
+    return { kind: 'answered', answer: fromResult(result), notes: [] };
   } catch (error) {
     const why =
       error instanceof PaymentTimeoutError
@@ -131,13 +187,11 @@ async function charge(tx: Tx, order: OrderRow, attempt: number): Promise<Payment
     logger.warn(`payment attempt ${attempt}: ${why}; inquiring before anything else`, {
       error: error as Error,
     });
-    await addTimeline(
-      tx,
-      order.id,
-      'RESERVED',
-      `payment attempt ${attempt}: ${why}; asking the payment service how it ended`,
-    );
-    return inquire(order.id, attempt);
+    return {
+      kind: 'answered',
+      answer: await inquire(order.id, attempt),
+      notes: [`payment attempt ${attempt}: ${why}; asked the payment service how it ended`],
+    };
   }
 }
 

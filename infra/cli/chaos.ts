@@ -1,8 +1,9 @@
 /**
  * `npm run chaos [-- jest args]`: the long reliability soak (RELIABILITY.md). Starts a Kafka broker
  * of its own (so it can restart it without disturbing anyone), a throwaway stack on it, and runs
- * test/reliability — the `npm test` cases at a larger scale (RELIABILITY_SCALE, FUZZ_RUNS) plus the
- * chaos-only cases (`*.chaos.ts`: broker restart with 200 orders in flight). The tests restart the
+ * test/reliability — the `npm test` cases at a larger scale (RELIABILITY_SCALE, FUZZ_RUNS, a
+ * five-minute PostgreSQL outage: POSTGRES_OUTAGE_SECONDS) plus the chaos-only cases (`*.chaos.ts`:
+ * broker restart with 200 orders in flight). The tests restart the
  * broker through a small control endpoint (CHAOS_CONTROL_URL, POST /broker/restart?downMs=).
  */
 import { createServer } from 'node:http';
@@ -27,6 +28,8 @@ export async function main(args: string[]): Promise<number> {
   process.env.RELIABILITY_SCALE ??= '5';
   process.env.FUZZ_RUNS ??= '200';
   process.env.FUZZ_SEED ??= 'random';
+  // test/reliability/restarts.test.ts: a five-minute database outage instead of two.
+  process.env.POSTGRES_OUTAGE_SECONDS ??= '300';
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'shopstream-chaos-kafka-'));
   const port = await freePortPair();
   let broker: KafkaHandle | undefined = await startLocalBroker(port, dataDir);

@@ -61,6 +61,7 @@ class ServerlessOfflineMsk {
     });
     this.log(`${enabled.length} Kafka event source mapping(s), invoking through ${options.lambdaEndpoint}`);
     for (const config of enabled) {
+      for (const warning of config.warnings) this.log(`${config.functionKey} ← ${config.topic}: ${warning} (AWS would refuse it; used as given locally)`);
       const mapping = new Mapping(config, {
         invoker: this.invoker,
         log: this.log,

@@ -4,7 +4,13 @@
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { ParseError } from '@aws-lambda-powertools/parser';
-import { AppError, DependencyError, ValidationError, type FieldError } from '../errors.ts';
+import {
+  AppError,
+  CONNECTION_ERROR_CODES,
+  DependencyError,
+  ValidationError,
+  type FieldError,
+} from '../errors.ts';
 import { logger } from '../observability.ts';
 
 export interface Problem {
@@ -46,17 +52,7 @@ interface StandardIssue {
  */
 const UNAVAILABLE_CODES = new Set([
   // sockets and postgres.js's own connection errors
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'CONNECTION_CLOSED',
-  'CONNECTION_ENDED',
-  'CONNECTION_DESTROYED',
-  'CONNECT_TIMEOUT',
+  ...CONNECTION_ERROR_CODES,
   // PostgreSQL: connection exceptions (08), too many connections / resources (53), shutting down
   // or starting (57P0x), statement timeout or cancel (57014), lock not available (55P03),
   // serialization failure and deadlock (40001, 40P01)

@@ -7,14 +7,30 @@
  * the handler reports it as a partial batch failure (`ReportBatchItemFailures`), so the mapping
  * resumes that partition at the failed offset while the other partitions' progress is kept.
  * The events the applied records enqueued are published once, after the batch.
+ *
+ * Errors decide a record's fate (errors.ts `isRetryable`). One that cannot succeed on retry (not
+ * JSON, the wrong schema, a business rule) is written by the handler itself to `<topic>.dlq` on its
+ * first failure, with the reason in `lambda-esm-*` headers (the names the offline MSK plugin's
+ * dead letters use, so `npm run dlq:replay` treats both alike), and the partition goes on. One that
+ * may pass (the database or broker unreachable, too many clients, a lock or statement timeout)
+ * stops its partition and is reported as a partial batch failure: the mapping retries it with
+ * backoff until it succeeds or is older than MaximumRecordAgeInSeconds.
+ *
+ * A step that calls another service passes `prepare`: it runs before the record's transaction,
+ * with none open (so no lock or connection is held across the call), and its result is handed to
+ * `apply` in the transaction that records the event as processed.
  */
 import middy from '@middy/core';
 import type { Context, MSKEvent, MSKRecord } from 'aws-lambda';
 import { z } from 'zod';
-import type { Tx } from '../db.ts';
+import type { IHeaders } from 'kafkajs';
+import { db, type Tx } from '../db.ts';
+import { isRetryable } from '../errors.ts';
 import { CORRELATION_HEADER, EventEnvelope } from '../events.ts';
 import { inTransaction, publishPending } from '../outbox.ts';
 import { logger, traceHandler } from '../observability.ts';
+import { deadLetterTopic } from '../topics.ts';
+import { sendBatch } from './producer.ts';
 
 export interface KafkaBatchResponse {
   batchItemFailures: { itemIdentifier: { partition: string; offset: number } }[];
@@ -31,53 +47,98 @@ export interface ConsumedEvent<T> {
   offset: number;
 }
 
-export interface ConsumerOptions<S extends z.ZodType> {
+export interface ConsumerOptions<S extends z.ZodType, P> {
   /** Stable name of this consumer; part of the idempotency key. */
   consumer: string;
   /** Schema of the event's `data`. */
   schema: S;
+  /**
+   * Work before the record's transaction, with no transaction open (a call to another service);
+   * skipped for an event already applied. Its result is `apply`'s third argument.
+   */
+  prepare?: (event: ConsumedEvent<z.output<S>>) => Promise<P>;
 }
+
+/** Why a record went to the dead-letter topic: the headers every dead letter carries. */
+export const DEAD_LETTER_HEADERS = {
+  sourceTopic: 'lambda-esm-source-topic',
+  sourcePartition: 'lambda-esm-source-partition',
+  sourceOffset: 'lambda-esm-source-offset',
+  function: 'lambda-esm-function',
+  consumer: 'lambda-esm-consumer',
+  condition: 'lambda-esm-condition',
+  error: 'lambda-esm-error',
+  errorClass: 'lambda-esm-error-class',
+  attempts: 'lambda-esm-attempts',
+} as const;
+
+/** `lambda-esm-condition` of a record the handler dead-lettered itself (the plugin's are RetryAttemptsExhausted / RecordAgeExceeded). */
+export const NON_RETRYABLE_CONDITION = 'NonRetryableError';
 
 /** Decodes an MSK record's base64 value and header byte arrays. */
 export function decodeRecord(record: MSKRecord): { value: unknown; headers: Record<string, string> } {
   const headers: Record<string, string> = {};
   for (const header of record.headers ?? []) {
-    for (const [name, bytes] of Object.entries(header)) headers[name] = Buffer.from(bytes.map((b) => b & 0xff)).toString('utf8');
+    for (const [name, bytes] of Object.entries(header))
+      headers[name] = Buffer.from(bytes.map((b) => b & 0xff)).toString('utf8');
   }
   const text = record.value ? Buffer.from(record.value, 'base64').toString('utf8') : '';
   return { value: text ? JSON.parse(text) : null, headers };
 }
 
-export function kafkaHandler<S extends z.ZodType>(
-  { consumer, schema }: ConsumerOptions<S>,
-  apply: (tx: Tx, event: ConsumedEvent<z.output<S>>) => Promise<void>,
+export function kafkaHandler<S extends z.ZodType, P = undefined>(
+  { consumer, schema, prepare }: ConsumerOptions<S, P>,
+  apply: (tx: Tx, event: ConsumedEvent<z.output<S>>, prepared: P) => Promise<void>,
 ) {
   const Envelope = EventEnvelope.extend({ data: schema });
-  return middy<MSKEvent, KafkaBatchResponse, Error, Context>().use(traceHandler()).handler(async (event) => {
-    const batchItemFailures: KafkaBatchResponse['batchItemFailures'] = [];
-    const enqueued: string[] = [];
-    for (const [partitionKey, records] of Object.entries(event.records)) {
-      for (const record of records) {
-        try {
-          await applyRecord(record, enqueued);
-        } catch (error) {
-          logger.error('record failed; the partition resumes here', { consumer, partition: partitionKey, offset: record.offset, error: error as Error });
-          batchItemFailures.push({ itemIdentifier: { partition: partitionKey, offset: Number(record.offset) } });
-          break;
-        } finally {
-          logger.resetKeys();
+  return middy<MSKEvent, KafkaBatchResponse, Error, Context>()
+    .use(traceHandler())
+    .handler(async (event) => {
+      const batchItemFailures: KafkaBatchResponse['batchItemFailures'] = [];
+      const enqueued: string[] = [];
+      for (const [partitionKey, records] of Object.entries(event.records)) {
+        for (const record of records) {
+          try {
+            await applyRecord(record, enqueued);
+          } catch (error) {
+            if (!isRetryable(error) && (await deadLetter(record, error))) continue;
+            logger.warn('record failed and may pass on retry; the partition resumes here', {
+              consumer,
+              partition: partitionKey,
+              offset: record.offset,
+              error: error as Error,
+            });
+            batchItemFailures.push({
+              itemIdentifier: { partition: partitionKey, offset: Number(record.offset) },
+            });
+            break;
+          } finally {
+            logger.resetKeys();
+          }
         }
       }
-    }
-    await publishPending(enqueued);
-    return { batchItemFailures };
-  });
+      await publishPending(enqueued);
+      return { batchItemFailures };
+    });
 
   async function applyRecord(record: MSKRecord, enqueued: string[]): Promise<void> {
     const { value, headers } = decodeRecord(record);
     const envelope = Envelope.parse(value);
     const correlationId = headers[CORRELATION_HEADER];
     logger.appendKeys({ correlationId, eventType: envelope.type, consumer });
+    const consumed = {
+      ...envelope,
+      correlationId,
+      topic: record.topic,
+      partition: record.partition,
+      offset: Number(record.offset),
+    } as ConsumedEvent<z.output<S>>;
+    let prepared = undefined as P;
+    if (prepare) {
+      if (await alreadyApplied(envelope.eventId))
+        return logger.info('duplicate event skipped', { eventId: envelope.eventId });
+      prepared = await prepare(consumed);
+    }
     await inTransaction(async (tx) => {
       const [fresh] = await tx`
         insert into platform.processed_records (consumer, record_key) values (${consumer}, ${envelope.eventId})
@@ -86,7 +147,67 @@ export function kafkaHandler<S extends z.ZodType>(
         logger.info('duplicate event skipped', { eventId: envelope.eventId });
         return;
       }
-      await apply(tx, { ...envelope, correlationId, topic: record.topic, partition: record.partition, offset: Number(record.offset) } as ConsumedEvent<z.output<S>>);
+      await apply(tx, consumed, prepared);
     }, enqueued);
   }
+
+  async function alreadyApplied(eventId: string): Promise<boolean> {
+    const [row] =
+      await db()`select 1 from platform.processed_records where consumer = ${consumer} and record_key = ${eventId}`;
+    return Boolean(row);
+  }
+
+  /**
+   * Writes a record that cannot succeed to `<topic>.dlq`: its key, value and headers as they came,
+   * plus why. Returns false when that failed too (the broker away): the record is then retried.
+   */
+  async function deadLetter(record: MSKRecord, error: unknown): Promise<boolean> {
+    const failure = error instanceof Error ? error : new Error(String(error));
+    const H = DEAD_LETTER_HEADERS;
+    const headers: IHeaders = {
+      ...originalHeaders(record),
+      [H.sourceTopic]: record.topic,
+      [H.sourcePartition]: String(record.partition),
+      [H.sourceOffset]: String(record.offset),
+      [H.function]: process.env.AWS_LAMBDA_FUNCTION_NAME ?? consumer,
+      [H.consumer]: consumer,
+      [H.condition]: NON_RETRYABLE_CONDITION,
+      [H.error]: `${failure.name}: ${failure.message}`.slice(0, 4000),
+      [H.errorClass]: failure.name,
+      [H.attempts]: '1',
+    };
+    const message = {
+      key: record.key ? Buffer.from(record.key, 'base64') : null,
+      value: record.value ? Buffer.from(record.value, 'base64') : null,
+      headers,
+    };
+    try {
+      await sendBatch([{ topic: deadLetterTopic(record.topic), messages: [message] }]);
+      logger.warn('record cannot succeed on retry; dead-lettered', {
+        consumer,
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        error: failure,
+      });
+      return true;
+    } catch (sendError) {
+      logger.error(
+        'record cannot succeed on retry, but writing it to the dead-letter topic failed; retried',
+        { consumer, offset: record.offset, error: failure, sendError: sendError as Error },
+      );
+      return false;
+    }
+  }
+}
+
+/** An MSK record's headers as kafkajs takes them (original bytes; repeated names kept). */
+function originalHeaders(record: MSKRecord): IHeaders {
+  const headers: Record<string, Buffer[]> = {};
+  for (const header of record.headers ?? [])
+    for (const [name, bytes] of Object.entries(header))
+      (headers[name] ??= []).push(Buffer.from(bytes.map((b) => b & 0xff)));
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, values]) => [name, values.length === 1 ? values[0]! : values]),
+  );
 }

@@ -1,20 +1,35 @@
 /**
  * The Kafka consumer wrapper against the real database: decoding of the AWS record shape,
- * de-duplication of redelivered events, and partial batch responses that stop a partition at
- * its first failure.
+ * de-duplication of redelivered events, partial batch responses that stop a partition at its
+ * first failure that may pass, and dead letters for records that cannot succeed.
  */
 import { randomUUID } from 'node:crypto';
 import type { Context, MSKEvent, MSKRecord } from 'aws-lambda';
+import { Kafka, logLevel } from 'kafkajs';
 import { z } from 'zod';
 import { db } from '#layers/db';
+import { ConflictError } from '#layers/errors';
 import { decodeRecord, kafkaHandler } from '#layers/kafka/consumer';
+import { disconnectProducer } from '#layers/kafka/producer';
+import { eventually } from '../support/api.ts';
 
 const context = {} as Context;
 
-function record(topic: string, partition: number, offset: number, data: unknown, eventId = randomUUID()): MSKRecord {
+function record(
+  topic: string,
+  partition: number,
+  offset: number,
+  data: unknown,
+  eventId = randomUUID(),
+): MSKRecord {
   const value = { eventId, type: 'test.happened', occurredAt: new Date().toISOString(), data };
   return {
-    topic, partition, offset, timestamp: Date.now(), timestampType: 'CREATE_TIME', key: Buffer.from('k').toString('base64'),
+    topic,
+    partition,
+    offset,
+    timestamp: Date.now(),
+    timestampType: 'CREATE_TIME',
+    key: Buffer.from('k').toString('base64'),
     value: Buffer.from(JSON.stringify(value)).toString('base64'),
     headers: [{ 'correlation-id': [...Buffer.from('order-1')] }],
   } as MSKRecord;
@@ -23,10 +38,18 @@ function record(topic: string, partition: number, offset: number, data: unknown,
 const batch = (...records: MSKRecord[]): MSKEvent => {
   const grouped: MSKEvent['records'] = {};
   for (const r of records) (grouped[`${r.topic}-${r.partition}`] ??= []).push(r);
-  return { eventSource: 'aws:kafka', eventSourceArn: 'arn', bootstrapServers: 'b', records: grouped } as MSKEvent;
+  return {
+    eventSource: 'aws:kafka',
+    eventSourceArn: 'arn',
+    bootstrapServers: 'b',
+    records: grouped,
+  } as MSKEvent;
 };
 
-afterAll(() => db().end());
+afterAll(async () => {
+  await disconnectProducer();
+  await db().end();
+});
 
 describe('decodeRecord', () => {
   it('decodes the base64 value and signed-byte header values', () => {
@@ -41,7 +64,8 @@ describe('kafkaHandler', () => {
   const applied: number[] = [];
   const consumer = `test-consumer-${randomUUID()}`;
   const handler = kafkaHandler({ consumer, schema: z.object({ n: z.number() }) }, async (tx, event) => {
-    if (event.data.n < 0) throw new Error('poison');
+    if (event.data.n === -1) throw new Error('the database is away'); // unclassified: may pass
+    if (event.data.n === -2) throw new ConflictError('a business rule refuses it');
     await tx`select 1`;
     applied.push(event.data.n);
   });
@@ -57,16 +81,90 @@ describe('kafkaHandler', () => {
     expect(applied).toEqual([1]);
   });
 
-  it('stops a partition at its first failure and reports that offset, other partitions go on', async () => {
-    const result = await handler(batch(record('t', 0, 10, { n: 10 }), record('t', 0, 11, { n: -1 }), record('t', 0, 12, { n: 12 }), record('t', 1, 5, { n: 5 })), context);
+  it('stops a partition at its first failure that may pass and reports that offset, other partitions go on', async () => {
+    const result = await handler(
+      batch(
+        record('t', 0, 10, { n: 10 }),
+        record('t', 0, 11, { n: -1 }),
+        record('t', 0, 12, { n: 12 }),
+        record('t', 1, 5, { n: 5 }),
+      ),
+      context,
+    );
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 't-0', offset: 11 } }] });
     expect(applied).toEqual([10, 5]);
   });
 
-  it('reports a record whose value does not match the schema', async () => {
-    const result = await handler(batch(record('t', 2, 3, { n: 'nope' })), context);
-    expect(result.batchItemFailures).toEqual([{ itemIdentifier: { partition: 't-2', offset: 3 } }]);
-    const [row] = await db()`select count(*)::int as count from platform.processed_records where consumer = ${consumer}`;
-    expect(row!.count).toBe(3); // the two good events of the previous tests and this batch's none
+  it('writes a record that cannot succeed (wrong schema, not JSON, a business rule) to <topic>.dlq on its first failure; the partition goes on', async () => {
+    const topic = `${process.env.KAFKA_TOPIC_PREFIX ?? ''}order.placed`;
+    const marker = randomUUID();
+    const notJson = {
+      ...record(topic, 2, 4, {}),
+      value: Buffer.from(`not json ${marker}`).toString('base64'),
+    };
+    const result = await handler(
+      batch(
+        record(topic, 2, 3, { n: 'nope', marker }),
+        notJson,
+        record(topic, 2, 5, { n: -2, marker }),
+        record(topic, 2, 6, { n: 6 }),
+      ),
+      context,
+    );
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(applied).toEqual([6]);
+    const letters = await readDeadLetters(`${topic}.dlq`, marker, 3);
+    expect(
+      letters.map((l) => [l.headers['lambda-esm-source-offset'], l.headers['lambda-esm-error-class']]),
+    ).toEqual([
+      ['3', 'ZodError'],
+      ['4', 'SyntaxError'],
+      ['5', 'ConflictError'],
+    ]);
+    expect(letters[0]).toMatchObject({
+      key: 'k',
+      headers: {
+        'correlation-id': 'order-1',
+        'lambda-esm-source-topic': topic,
+        'lambda-esm-source-partition': '2',
+        'lambda-esm-consumer': consumer,
+        'lambda-esm-condition': 'NonRetryableError',
+        'lambda-esm-attempts': '1',
+        'lambda-esm-error': expect.stringContaining('ZodError'),
+      },
+    });
+    const [row] =
+      await db()`select count(*)::int as count from platform.processed_records where consumer = ${consumer}`;
+    expect(row!.count).toBe(4); // the good events of the previous tests and this batch's one
   });
 });
+
+/** The dead letters on `dlq` whose value contains `marker`, once there are `count` of them. */
+async function readDeadLetters(dlq: string, marker: string, count: number) {
+  const kafka = new Kafka({
+    brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
+    logLevel: logLevel.NOTHING,
+  });
+  const reader = kafka.consumer({ groupId: `kafka-consumer-test-${randomUUID()}` });
+  const letters: { key: string | undefined; headers: Record<string, string> }[] = [];
+  await reader.connect();
+  try {
+    await reader.subscribe({ topic: dlq, fromBeginning: true });
+    await reader.run({
+      eachMessage: async ({ message }) => {
+        if (!message.value?.toString().includes(marker)) return;
+        const headers = Object.fromEntries(
+          Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]),
+        );
+        letters.push({ key: message.key?.toString(), headers });
+      },
+    });
+    await eventually(async () => letters.length >= count, {
+      timeoutMs: 20_000,
+      what: `${count} dead letters on ${dlq}`,
+    });
+    return letters;
+  } finally {
+    await reader.disconnect();
+  }
+}

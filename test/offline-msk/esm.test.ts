@@ -14,7 +14,7 @@ const id = runId();
 const t = (name: string) => `esm-${name}-${id}`;
 const TOPICS = {
   shape: 2, size: 1, window: 1, order: 3, retry: 2, dlq: 1, 'dlq-out': 1, bisect: 1, 'bisect-out': 1,
-  partial: 1, filter: 1, latest: 1, ts: 1, trim: 1, slow: 1, disabled: 1,
+  partial: 1, filter: 1, latest: 1, ts: 1, trim: 1, slow: 1, disabled: 1, age: 1, 'age-out': 1,
 } as const;
 const nowSeconds = Math.floor(Date.now() / 1000);
 const FILTER_GROUP = `esm-filter-group-${id}`;
@@ -34,6 +34,17 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
     topic: t('bisect'),
     event: { batchSize: 10, maximumBatchingWindow: 1 },
     extensions: { BisectBatchOnFunctionError: true, MaximumRetryAttempts: 0, DestinationConfig: { OnFailure: { Destination: `kafka://${t('bisect-out')}` } } },
+  },
+  // The retry count is no limit (AWS's maximum); the record age (short here, AWS's minimum is 60 s) is.
+  age: {
+    topic: t('age'),
+    event: { batchSize: 10, maximumBatchingWindow: 1 },
+    extensions: {
+      MaximumRetryAttempts: 10000,
+      MaximumRecordAgeInSeconds: 4,
+      BisectBatchOnFunctionError: true,
+      DestinationConfig: { OnFailure: { Destination: `kafka://${t('age-out')}` } },
+    },
   },
   partial: { topic: t('partial'), event: { batchSize: 10, maximumBatchingWindow: 1 }, extensions: { FunctionResponseTypes: ['ReportBatchItemFailures'] } },
   filter: {
@@ -176,6 +187,27 @@ test('after MaximumRetryAttempts the batch goes to the Kafka on-failure destinat
   expect(sink.callsOf('dlq').map((c) => recordsOf(c).map((r) => r.offset))).toEqual([[0, 1, 2], [0, 1, 2]]);
   await produce(producer, t('dlq'), [{ value: 'ok3' }]);
   await until('ok3', () => delivered(sink, 'dlq').includes('ok3'));
+});
+
+test('with unlimited retries a failing record is retried until it is older than MaximumRecordAgeInSeconds, then dead-lettered', async () => {
+  sink.decide.set('age', (event) =>
+    Object.values(event.records).flat().some((r) => Buffer.from(r.value ?? '', 'base64').toString() === 'stuck') ? { fail: 'dependency down' } : {});
+  // An expired record is not sent to the function at all; a young one that keeps failing is retried.
+  await produce(producer, t('age'), [{ key: 'old', value: 'expired', timestamp: String(Date.now() - 60_000) }, { key: 's', value: 'stuck' }]);
+  const dead = await readTopic(kafka, t('age-out'), 2, 30_000);
+  expect(dead.map((d) => [d.value, d.headers['lambda-esm-condition'], d.headers['lambda-esm-attempts']])).toEqual([
+    ['expired', 'RecordAgeExceeded', '0'],
+    ['stuck', 'RecordAgeExceeded', expect.stringMatching(/^\d+$/)],
+  ]);
+  expect(dead[1]!.headers['lambda-esm-error']).toContain('dependency down');
+  // The partition moved on: a record that comes next is delivered.
+  await produce(producer, t('age'), [{ key: 'n', value: 'next' }]);
+  await until('the record behind it', () => delivered(sink, 'age').includes('next'), 15_000);
+  const stuckCalls = sink.callsOf('age').filter((c) => recordsOf(c).some((r) => r.text === 'stuck'));
+  // Retried (not dead-lettered after the first failure), and the header counts every attempt.
+  expect(stuckCalls.length).toBeGreaterThan(1);
+  expect(Number(dead[1]!.headers['lambda-esm-attempts'])).toBe(stuckCalls.length);
+  expect(sink.calls.some((c) => recordsOf(c).some((r) => r.text === 'expired'))).toBe(false);
 });
 
 test('BisectBatchOnFunctionError isolates the failing record; the others are delivered in order', async () => {

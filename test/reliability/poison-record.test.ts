@@ -1,14 +1,16 @@
 /**
- * Fault: a record its consumer can never apply (a poison record) and a record that fails while a
- * fault lasts. The mapping retries a few times (infra/esm-error-handling.cjs), then hands the
- * record to `<topic>.dlq` with its error and goes on: the partition is not stuck, the orders
- * behind it complete. `npm run dlq:replay -- <topic>` sends dead letters back once fixed.
+ * Fault: a record its consumer can never apply (a poison record: not JSON, the wrong schema) and
+ * a record the database refuses (an exception raised by a trigger). Neither can succeed on retry,
+ * so the consumer writes it to `<topic>.dlq` itself on its first failure, with the reason
+ * (layers/kafka/consumer.ts), and goes on: the partition is not stuck, the orders behind it
+ * complete. `npm run dlq:replay -- <topic>` sends dead letters back once the cause is fixed.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { TOPIC_PARTITIONS } from '#layers/topics';
-import { eventually } from '../support/api.ts';
+import { eventually, requireEnv } from '../support/api.ts';
 import { closeTestDb, createProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
 import { place, settled } from '../saga/saga-helpers.ts';
@@ -57,7 +59,24 @@ async function readDeadLetters(
   }
 }
 
-it('poison records go to order.placed.dlq with their error, and the orders behind them complete', async () => {
+const partitionOf = (letter: DeadLetter) => Number(letter.headers['lambda-esm-source-partition']);
+
+/** The offline MSK plugin's log lines of reserveStock invocations whose records included this dead letter's. */
+function invocationsOf(letter: DeadLetter): string[] {
+  const log = readFileSync(requireEnv('OFFLINE_LOG'), 'utf8');
+  const partition = `${letter.headers['lambda-esm-source-topic']}-${partitionOf(letter)}`;
+  const offset = Number(letter.headers['lambda-esm-source-offset']);
+  return log.split('\n').filter((line) => {
+    if (!line.includes('reserveStock')) return false;
+    // `<topic>-<p>@<first>[..<last>]`, comma-separated per partition.
+    return [...line.matchAll(/(\S+?)@(\d+)(?:\.\.(\d+))?(?=[, ])/g)].some(
+      ([, key, first, last]) =>
+        key!.endsWith(partition) && Number(first) <= offset && offset <= Number(last ?? first),
+    );
+  });
+}
+
+it('poison records go to order.placed.dlq on their first failure with their error, and the orders behind them complete', async () => {
   const marker = randomUUID();
   const producer = kafka().producer();
   await producer.connect();
@@ -97,15 +116,21 @@ it('poison records go to order.placed.dlq with their error, and the orders behin
     expect(letter.headers).toMatchObject({
       'lambda-esm-source-topic': prefixed('order.placed'),
       'lambda-esm-function': 'shopstream-local-reserveStock',
-      'lambda-esm-condition': 'RetryAttemptsExhausted',
-      'lambda-esm-error': expect.stringMatching(/partial batch response|JSON|invalid|expected/i),
+      'lambda-esm-consumer': 'inventory.reserveStock',
+      'lambda-esm-condition': 'NonRetryableError',
+      'lambda-esm-error-class': partitionOf(letter) % 2 ? 'ZodError' : 'SyntaxError',
+      'lambda-esm-attempts': '1',
     });
+    // Dead-lettered on the first failure: the mapping never retried them.
+    const invocations = invocationsOf(letter);
+    expect(invocations.length).toBeGreaterThan(0);
+    expect(invocations.filter((line) => / retry \d+ /.test(line))).toEqual([]);
   }
   // Nothing else went to the dead-letter topic: the valid orders were not swept along.
   expect(letters.filter((l) => orders.some((o) => l.value.includes(o.id)))).toEqual([]);
 }, 120_000);
 
-it('a record that failed while a fault lasted is dead-lettered, and `npm run dlq:replay` completes it once', async () => {
+it('a record the database refuses is dead-lettered at once, and once the cause is fixed `npm run dlq:replay` completes it once', async () => {
   const sql = testDb();
   const product = await createProduct({ onHand: 5 });
   const other = await createProduct({ onHand: 5 });
@@ -122,7 +147,10 @@ it('a record that failed while a fault lasted is dead-lettered, and `npm run dlq
     const fine = await place([{ productId: other, quantity: 1 }]);
     expect((await settled(fine.id, 60_000)).status).toBe('COMPLETED');
     const letters = await readDeadLetters('order.placed', (l) => l.some((x) => x.key === failing.id));
-    expect(letters.find((l) => l.key === failing.id)!.headers['lambda-esm-error']).toBeDefined();
+    expect(letters.find((l) => l.key === failing.id)!.headers).toMatchObject({
+      'lambda-esm-condition': 'NonRetryableError',
+      'lambda-esm-error': expect.stringContaining('injected fault'),
+    });
     expect((await sql`select status from orders.orders where id = ${failing.id}`)[0]!.status).toBe('PENDING');
   } finally {
     await sql.unsafe(

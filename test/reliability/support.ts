@@ -8,6 +8,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { api, eventually, requireEnv } from '../support/api.ts';
 import { testDb } from '../support/fixtures.ts';
 import { TERMINAL } from '../saga/saga-helpers.ts';
+import { TOPICS, deadLetterTopic } from '#layers/topics';
 
 export const SCALE = Number(process.env.RELIABILITY_SCALE ?? 1);
 export const scaled = (n: number) => Math.max(1, Math.round(n * SCALE));
@@ -141,4 +142,50 @@ export async function expectNoDoubledTransitions(ids: string[]): Promise<void> {
 
 export async function health(): Promise<number> {
   return (await api('GET', '/health').catch(() => ({ status: 0 }))).status;
+}
+
+/**
+ * Every record on the run's dead-letter topics (`<topic>.dlq` of every topic), read up to their
+ * current ends, whose value mentions one of `ids` (or all of them without `ids`).
+ */
+export async function deadLetters(ids?: string[]): Promise<{ topic: string; value: string }[]> {
+  const client = kafka();
+  const admin = client.admin();
+  await admin.connect();
+  const ends = new Map<string, number>();
+  try {
+    for (const topic of Object.values(TOPICS)) {
+      const dlq = deadLetterTopic(prefixed(topic));
+      for (const p of await admin.fetchTopicOffsets(dlq))
+        if (Number(p.high) > Number(p.low)) ends.set(`${dlq}:${p.partition}`, Number(p.high));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  const found: { topic: string; value: string }[] = [];
+  if (!ends.size) return found;
+  const consumer = client.consumer({ groupId: `reliability-dlq-check-${randomUUID()}` });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({
+      topics: [...new Set([...ends.keys()].map((k) => k.split(':')[0]!))],
+      fromBeginning: true,
+    });
+    const pending = new Set(ends.keys());
+    await consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        const value = message.value?.toString() ?? '';
+        if (!ids || ids.some((id) => value.includes(id))) found.push({ topic, value });
+        if (Number(message.offset) + 1 >= (ends.get(`${topic}:${partition}`) ?? 0))
+          pending.delete(`${topic}:${partition}`);
+      },
+    });
+    await eventually(async () => pending.size === 0, {
+      timeoutMs: 30_000,
+      what: 'dead-letter topics read to their ends',
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return found;
 }

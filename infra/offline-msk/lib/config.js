@@ -40,6 +40,7 @@ const AWS_DEFAULTS = {
  * @property {boolean} bisectBatchOnFunctionError
  * @property {boolean} reportBatchItemFailures
  * @property {string | null} onFailureDestination  e.g. `kafka://orders.dlq`
+ * @property {string[]} warnings  settings AWS would refuse (used locally as given)
  */
 
 /**
@@ -69,7 +70,47 @@ function readPluginOptions(service, cliOptions = {}) {
     functions: own.functions ? new Set(toList(own.functions)) : null,
     /** `false` turns the plugin off (e.g. in a stage that uses real MSK). */
     enabled: own.enabled !== false,
+    /** Local-only overrides of every mapping's retry limits, for experiments and tests. */
+    errorHandlingOverrides: errorHandlingOverrides(process.env),
   };
+}
+
+/**
+ * `OFFLINE_MSK_MAXIMUM_RETRY_ATTEMPTS` / `OFFLINE_MSK_MAXIMUM_RECORD_AGE_SECONDS` replace the
+ * template's values on every mapping (locally only; AWS deploys what the template says).
+ * @param {NodeJS.ProcessEnv} env
+ */
+function errorHandlingOverrides(env) {
+  const out = {};
+  for (const [name, property] of [
+    ['OFFLINE_MSK_MAXIMUM_RETRY_ATTEMPTS', 'MaximumRetryAttempts'],
+    ['OFFLINE_MSK_MAXIMUM_RECORD_AGE_SECONDS', 'MaximumRecordAgeInSeconds'],
+  ]) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    if (!/^-?\d+$/.test(value.trim())) throw new Error(`offline-msk: ${name} must be an integer (-1 = infinite), got "${value}"`);
+    out[property] = Number(value);
+  }
+  return out;
+}
+
+/**
+ * AWS's valid ranges (CreateEventSourceMapping): MaximumRetryAttempts -1..10000, and
+ * MaximumRecordAgeInSeconds -1 or 60..604800. Locally a value outside them is used as given (a
+ * short record age keeps a test short), with a warning that AWS would refuse the template.
+ * @returns {string[]}
+ */
+function rangeWarnings(props) {
+  const warnings = [];
+  const retries = props.MaximumRetryAttempts;
+  if (retries !== undefined && !(Number.isInteger(retries) && retries >= -1 && retries <= 10_000)) {
+    warnings.push(`MaximumRetryAttempts ${retries} is outside AWS's range (-1 to 10000)`);
+  }
+  const age = props.MaximumRecordAgeInSeconds;
+  if (age !== undefined && !(Number.isInteger(age) && (age === -1 || (age >= 60 && age <= 604_800)))) {
+    warnings.push(`MaximumRecordAgeInSeconds ${age} is outside AWS's range (-1, or 60 to 604800)`);
+  }
+  return warnings;
 }
 
 const toList = (value) => (Array.isArray(value) ? value : String(value).split(',')).map((s) => String(s).trim()).filter(Boolean);
@@ -88,6 +129,10 @@ function readMappings(serverless, options) {
     ...(serverless.configurationInput?.resources?.extensions ?? {}),
     ...(service.resources?.extensions ?? {}),
   };
+  const templateParameters = {
+    ...(serverless.configurationInput?.resources?.Parameters ?? {}),
+    ...(service.resources?.Parameters ?? {}),
+  };
   const stage = serverless.getProvider('aws').getStage?.() ?? service.provider?.stage ?? 'dev';
   const serviceName = typeof service.service === 'string' ? service.service : service.service?.name;
   const mappings = [];
@@ -102,7 +147,11 @@ function readMappings(serverless, options) {
       const logicalId = kind === 'msk'
         ? naming.getMSKEventLogicalId(functionKey, clusterNameToken(ev.arn), ev.topic)
         : naming.getKafkaEventLogicalId(functionKey, ev.topic);
-      const props = { ...compiledProperties(kind, ev), ...literalProperties(extensions[logicalId]?.Properties) };
+      const props = { ...compiledProperties(kind, ev), ...literalProperties(extensions[logicalId]?.Properties, templateParameters), ...options.errorHandlingOverrides };
+      for (const key of ['MaximumRetryAttempts', 'MaximumRecordAgeInSeconds']) {
+        // A serverless `--param` arrives as a string.
+        if (typeof props[key] === 'string' && /^-?\d+$/.test(props[key].trim())) props[key] = Number(props[key]);
+      }
       const arn = typeof props.EventSourceArn === 'string' ? props.EventSourceArn : localArn(options.region, clusterNameToken(ev.arn ?? 'local'));
       const hasDestination = Boolean(props.DestinationConfig?.OnFailure?.Destination);
       let retries = props.MaximumRetryAttempts ?? AWS_DEFAULTS.MaximumRetryAttempts;
@@ -137,6 +186,7 @@ function readMappings(serverless, options) {
         bisectBatchOnFunctionError: props.BisectBatchOnFunctionError === true,
         reportBatchItemFailures: (props.FunctionResponseTypes ?? []).includes('ReportBatchItemFailures'),
         onFailureDestination: destination,
+        warnings: rangeWarnings(props),
       });
     }
   }
@@ -185,11 +235,19 @@ function compiledProperties(kind, ev) {
   return p;
 }
 
-/** Extension values that are CloudFormation intrinsics ({Ref}, {Fn::…}) cannot be resolved locally. */
-function literalProperties(props) {
+/**
+ * Extension values that are CloudFormation intrinsics ({Ref}, {Fn::…}) cannot be resolved locally,
+ * except a `Ref` to a template parameter with a `Default` (resources.Parameters): that default is
+ * what a deploy without an override gets.
+ */
+function literalProperties(props, parameters = {}) {
   const out = {};
   for (const [key, value] of Object.entries(props ?? {})) {
-    if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).some((k) => k === 'Ref' || k.startsWith('Fn::'))) continue;
+    if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).some((k) => k === 'Ref' || k.startsWith('Fn::'))) {
+      const parameter = typeof value.Ref === 'string' ? parameters[value.Ref] : undefined;
+      if (parameter?.Default !== undefined) out[key] = parameter.Type === 'Number' ? Number(parameter.Default) : parameter.Default;
+      continue;
+    }
     out[key] = value;
   }
   return out;

@@ -72,7 +72,9 @@ class Mapping {
     this.dispatcher = this.dispatchLoop().catch((error) => this.log(`${this.label}: dispatcher stopped: ${error.stack ?? error}`));
     this.commitTimer = setInterval(() => this.flushCommits(), COMMIT_INTERVAL_MS);
     await this.startConsumer();
-    this.log(`${this.label}: consuming as group ${this.config.groupId} (batch ${this.config.batchSize}, window ${this.config.batchingWindowMs} ms, start ${this.config.startingPosition})`);
+    const { maximumRetryAttempts: retries, maximumRecordAgeSeconds: age } = this.config;
+    const limits = `retries ${retries < 0 ? 'infinite' : retries}, record age ${age < 0 ? 'infinite' : `${age} s`}`;
+    this.log(`${this.label}: consuming as group ${this.config.groupId} (batch ${this.config.batchSize}, window ${this.config.batchingWindowMs} ms, start ${this.config.startingPosition}, ${limits})`);
   }
 
   /**
@@ -283,15 +285,26 @@ class Mapping {
   }
 
   /**
-   * One batch through AWS's error handling: retry (the partition waits), partial batch response,
-   * bisect on error, retry limit / record age, then the on-failure destination.
+   * One batch through AWS's error handling: retry with capped exponential backoff (the partition
+   * waits), partial batch response, bisect on error, then — once the retries are spent or a record
+   * is older than MaximumRecordAgeInSeconds — the on-failure destination.
    * @param {Entry[]} entries
    * @param {number} retries retries already spent (the first attempt is not a retry)
+   * @param {string | null} lastError the error of the last attempt, when there was one
+   * @param {number} attempts invocations these records have had so far
    */
-  async process(entries, retries) {
+  async process(entries, retries, lastError = null, attempts = 0) {
     const { config } = this;
     let unreachableWaits = 0;
     while (!this.stopping) {
+      // MaximumRecordAgeInSeconds is the age of the oldest record Lambda still sends to the
+      // function: an expired record is not invoked again, it goes to the destination.
+      const expired = entries.filter((e) => this.isExpired(e));
+      if (expired.length) {
+        await this.discard(expired, { error: lastError ?? 'older than MaximumRecordAgeInSeconds before its first attempt', condition: 'RecordAgeExceeded', attempts });
+        entries = entries.filter((e) => !expired.includes(e));
+        if (!entries.length || this.stopping) return;
+      }
       const outcome = await this.invoker.invoke(config.functionName, renderEvent(this.source, groupByPartition(entries)));
       let error = null;
       let remaining = entries;
@@ -318,24 +331,44 @@ class Mapping {
         if (outcome.timedOut) await this.onFunctionTimeout();
       }
       this.logInvocation(entries, outcome.ms, `error: ${error}`, retries);
+      lastError = error;
+      attempts += 1;
       entries = remaining;
 
       if (config.bisectBatchOnFunctionError && entries.length > 1) {
         // Splitting does not spend a retry; each half keeps the count and runs after the other.
         const half = Math.ceil(entries.length / 2);
-        await this.process(entries.slice(0, half), retries);
-        await this.process(entries.slice(half), retries);
+        await this.process(entries.slice(0, half), retries, error, attempts);
+        await this.process(entries.slice(half), retries, error, attempts);
         return;
       }
-      const tooOld = config.maximumRecordAgeSeconds >= 0 && Date.now() - Math.min(...entries.map((e) => e.timestamp)) > config.maximumRecordAgeSeconds * 1000;
-      const exhausted = config.maximumRetryAttempts >= 0 && retries >= config.maximumRetryAttempts;
-      if (tooOld || exhausted) {
-        await this.discard(entries, { error, condition: tooOld ? 'RecordAgeExceeded' : 'RetryAttemptsExhausted', attempts: retries + 1 });
+      if (config.maximumRetryAttempts >= 0 && retries >= config.maximumRetryAttempts) {
+        await this.discard(entries, { error, condition: 'RetryAttemptsExhausted', attempts });
         return;
       }
       retries += 1;
-      await this.sleep(Math.min(this.backoff.max, this.backoff.base * 2 ** Math.min(retries - 1, 16)));
+      await this.sleep(this.retryDelayMs(retries, entries));
     }
+  }
+
+  /** @param {Entry} entry */
+  isExpired(entry) {
+    const maxAge = this.config.maximumRecordAgeSeconds;
+    return maxAge >= 0 && Date.now() - entry.timestamp > maxAge * 1000;
+  }
+
+  /**
+   * Capped exponential backoff before retry `retry` (1-based), cut short when the oldest record
+   * expires sooner, so an expired record reaches the destination on time.
+   * @param {number} retry
+   * @param {Entry[]} entries
+   */
+  retryDelayMs(retry, entries) {
+    const delay = Math.min(this.backoff.max, this.backoff.base * 2 ** Math.min(retry - 1, 30));
+    const maxAge = this.config.maximumRecordAgeSeconds;
+    if (maxAge < 0) return delay;
+    const expiresIn = Math.min(...entries.map((e) => e.timestamp)) + maxAge * 1000 - Date.now() + 1;
+    return Math.max(0, Math.min(delay, expiresIn));
   }
 
   /** Hands failed records to the on-failure destination (or drops them, as AWS does without one). */
