@@ -21,10 +21,12 @@
  *   sent back. One without a payload names only offsets, and cannot be replayed: it is reported
  *   with its topic-partition offsets and skipped.
  *
- * Environment: KAFKA_BROKERS (default 127.0.0.1:9092), KAFKA_TOPIC_PREFIX (default empty).
+ * Environment: KAFKA_BROKERS (default 127.0.0.1:9092), KAFKA_TOPIC_PREFIX (default empty), and for
+ * Amazon MSK with IAM KAFKA_SASL_MECHANISM=aws-msk-iam and AWS_REGION (layers/kafka/auth.ts).
  */
 import { pathToFileURL } from 'node:url';
 import { Kafka, logLevel, type IHeaders, type KafkaMessage } from 'kafkajs';
+import { kafkaAuthOptions } from '#layers/kafka/auth';
 import { TOPICS, deadLetterTopic, topicName, type TopicName } from '#layers/topics';
 
 export const REPLAY_GROUP = 'shopstream-dlq-replay';
@@ -134,7 +136,7 @@ export async function replayDeadLetters({
   dryRun = false,
   log = console.log,
 }: ReplayOptions): Promise<Record<string, number>> {
-  const kafka = new Kafka({ clientId: 'shopstream-dlq-replay', brokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: 'shopstream-dlq-replay', brokers, logLevel: logLevel.NOTHING, ...kafkaAuthOptions() });
   const admin = kafka.admin();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await Promise.all([admin.connect(), producer.connect()]);
