@@ -108,7 +108,9 @@ function kafkaTriggerSettings({ minimumPollers = 1, maximumPollers = 1, maximumR
   const MinimumPollers = integer('kafkaMinimumPollers', minimumPollers, AWS_RANGES.MinimumPollers);
   const MaximumPollers = integer('kafkaMaximumPollers', maximumPollers, AWS_RANGES.MaximumPollers);
   if (MaximumPollers < MinimumPollers) {
-    throw new Error(`esm-error-handling: kafkaMaximumPollers (${MaximumPollers}) must be at least kafkaMinimumPollers (${MinimumPollers})`);
+    throw new Error(
+      `esm-error-handling: kafkaMaximumPollers (${MaximumPollers}) must be at least kafkaMinimumPollers (${MinimumPollers})`,
+    );
   }
   const age = Number(maximumRecordAgeSeconds);
   if (age !== -1) integer('kafkaMaximumRecordAgeSeconds', age, AWS_RANGES.MaximumRecordAgeInSeconds);
@@ -118,7 +120,9 @@ function kafkaTriggerSettings({ minimumPollers = 1, maximumPollers = 1, maximumR
 function integer(name, raw, [min, max]) {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`esm-error-handling: the stage parameter ${name} must be an integer from ${min} to ${max}${name === 'kafkaMaximumRecordAgeSeconds' ? ' (or -1, infinite)' : ''}, got "${raw}"`);
+    throw new Error(
+      `esm-error-handling: the stage parameter ${name} must be an integer from ${min} to ${max}${name === 'kafkaMaximumRecordAgeSeconds' ? ' (or -1, infinite)' : ''}, got "${raw}"`,
+    );
   }
   return value;
 }
@@ -132,3 +136,4 @@ function clusterName(arn) {
 module.exports = EsmErrorHandling;
 module.exports.AWS_RANGES = AWS_RANGES;
 module.exports.MAXIMUM_RETRY_ATTEMPTS = MAXIMUM_RETRY_ATTEMPTS;
+module.exports.kafkaTriggerSettings = kafkaTriggerSettings;

@@ -136,7 +136,12 @@ export async function replayDeadLetters({
   dryRun = false,
   log = console.log,
 }: ReplayOptions): Promise<Record<string, number>> {
-  const kafka = new Kafka({ clientId: 'shopstream-dlq-replay', brokers, logLevel: logLevel.NOTHING, ...kafkaAuthOptions() });
+  const kafka = new Kafka({
+    clientId: 'shopstream-dlq-replay',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    ...kafkaAuthOptions(),
+  });
   const admin = kafka.admin();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await Promise.all([admin.connect(), producer.connect()]);
