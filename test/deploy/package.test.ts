@@ -452,8 +452,13 @@ describe('sls package --stage prod (offline, no credentials)', () => {
   });
 
   it('keeps peak instances × connections within what the proxy may open of the database', () => {
-    const databaseMaxConnections = Number(service.custom.target.databaseConnections.databaseMaxConnections);
-    const budget = connectionBudget(template, { databaseMaxConnections, partitions: TOPIC_PARTITIONS });
+    const declared = service.custom.target.databaseConnections;
+    const limits = {
+      databaseMaxConnections: Number(declared.databaseMaxConnections),
+      proxyMaxConnectionsPercent: Number(declared.proxyMaxConnectionsPercent),
+      partitions: TOPIC_PARTITIONS,
+    };
+    const budget = connectionBudget(template, limits);
     console.log(
       `connection budget: ${budget.connections} at peak ≤ ${budget.limit}\n${Object.entries(budget.peak)
         .map(([id, n]) => `  ${id} ${n}`)
@@ -477,7 +482,7 @@ describe('sls package --stage prod (offline, no credentials)', () => {
       ([, m]) => m.Properties.FunctionName['Fn::GetAtt'][0] === 'ProcessPaymentLambdaFunction',
     )!;
     processPayment[1].Properties.ProvisionedPollerConfig.MaximumPollers = 2;
-    const over = connectionBudget(broken, { databaseMaxConnections, partitions: TOPIC_PARTITIONS });
+    const over = connectionBudget(broken, limits);
     expect(over.problems).toEqual([
       'GetOrderLambdaFunction: no reserved concurrency and no Kafka trigger, its instances are unbounded',
       expect.stringMatching(/^peak connections Infinity exceed 150/),
@@ -487,9 +492,15 @@ describe('sls package --stage prod (offline, no credentials)', () => {
       "ChargePaymentLambdaFunction: 5 instances cannot serve ProcessPaymentLambdaFunction's 6 concurrent invokes",
     );
     broken.Resources.GetOrderLambdaFunction.Properties.ReservedConcurrentExecutions = 3;
-    expect(
-      connectionBudget(broken, { databaseMaxConnections, partitions: TOPIC_PARTITIONS }).problems,
-    ).toEqual(['peak connections 179 exceed 150 (75% of max_connections 200)']);
+    expect(connectionBudget(broken, limits).problems).toEqual([
+      'peak connections 179 exceed 150 (75% of max_connections 200)',
+    ]);
+    // The proxy this stack creates must open no more than the budget assumes.
+    const wider = copy();
+    wider.Resources.DatabaseProxyTargetGroup.Properties.ConnectionPoolConfigurationInfo.MaxConnectionsPercent = 90;
+    expect(connectionBudget(wider, limits).problems).toEqual([
+      'DatabaseProxyTargetGroup: MaxConnectionsPercent 90, not the declared 75',
+    ]);
   });
 
   it("answers a throttled HTTP function with 503 problem+json and Retry-After, not API Gateway's bare 500", () => {

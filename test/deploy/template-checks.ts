@@ -201,14 +201,18 @@ export interface ConnectionBudget {
 }
 
 /**
- * Peak instances × connections per instance, against what the proxy may open: MaxConnectionsPercent
- * of the database's max_connections. A function's peak is its reserved concurrency; a Kafka-triggered
+ * Peak instances × connections per instance, against what the proxy may open: its declared
+ * MaxConnectionsPercent of the database's max_connections. A function's peak is its reserved concurrency; a Kafka-triggered
  * function's is, per mapping, one invocation per partition at most and at most 5 per poller.
  * A function with neither is unbounded, which is a problem in itself.
  */
 export function connectionBudget(
   template: Json,
-  { databaseMaxConnections, partitions }: { databaseMaxConnections: number; partitions: number },
+  {
+    databaseMaxConnections,
+    proxyMaxConnectionsPercent: percent,
+    partitions,
+  }: { databaseMaxConnections: number; proxyMaxConnectionsPercent: number; partitions: number },
 ): ConnectionBudget {
   const problems: string[] = [];
   const mappings = ofType(template, 'AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties);
@@ -240,10 +244,12 @@ export function connectionBudget(
     peak[id] = instances;
     connections += instances * (pool || Infinity);
   }
-  const targetGroups = ofType(template, 'AWS::RDS::DBProxyTargetGroup');
-  const percent = targetGroups.length
-    ? Number(targetGroups[0]![1].Properties.ConnectionPoolConfigurationInfo?.MaxConnectionsPercent ?? 100)
-    : 100;
+  // A proxy of this stack must be set as declared; your own (databaseProxy=external) is taken at its word.
+  for (const [id, group] of ofType(template, 'AWS::RDS::DBProxyTargetGroup')) {
+    const actual = Number(group.Properties.ConnectionPoolConfigurationInfo?.MaxConnectionsPercent ?? 100);
+    if (actual !== percent)
+      problems.push(`${id}: MaxConnectionsPercent ${actual}, not the declared ${percent}`);
+  }
   const limit = Math.floor((databaseMaxConnections * percent) / 100);
   if (!(connections <= limit))
     problems.push(
