@@ -275,7 +275,7 @@ export async function replay(topic: TopicName, prefix: string, timeoutMs: number
   });
   await producer.connect();
   try {
-    const replayed = await replayTopic(kafka, client, producer, source, dlq, timeoutMs);
+    const replayed = await replayTopic(kafka, client, producer, source, dlq, { timeoutMs });
     current = undefined; // the next poll waits for the new depths
     return { topic, deadLetterTopic: dlq, source, replayed };
   } finally {

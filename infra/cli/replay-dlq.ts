@@ -1,20 +1,29 @@
 /**
  * `npm run dlq:replay -- <topic>… | --all [--dry-run]`: sends the records a Kafka trigger gave up on
  * (its dead-letter topic `<topic>.dlq`, see infra/esm-error-handling.cjs) back to the source topic,
- * with their key, value and original headers (the `lambda-esm-*` failure headers are dropped), so
- * the consumer applies them once its cause is fixed. Consumers are idempotent, so replaying a
+ * so the consumer applies them once the cause is fixed. Consumers are idempotent, so replaying a
  * record that was in fact applied changes nothing; a record that fails again lands on the DLQ
- * again. Progress is committed in the consumer group `shopstream-dlq-replay`, so each dead-letter
- * record is replayed once; the command stops when it has caught up with what the DLQ held at start.
+ * again. Progress is committed in the consumer group `shopstream-dlq-replay.<dlq>`, so each
+ * dead-letter record is replayed once; the command stops when it has caught up with what the DLQ
+ * held at start.
  *
- * Environment: KAFKA_BROKERS (default 127.0.0.1:9092), KAFKA_TOPIC_PREFIX (default empty).
+ * A dead-letter topic holds records of three writers — the offline MSK plugin, the functions
+ * themselves, and on AWS the Kafka on-failure destination — all replayed as
+ * layers/kafka/dead-letters.ts `recordsToReplay` describes (an AWS invocation record without the
+ * records cannot be: it is reported with its offsets and skipped).
+ *
+ * Environment: KAFKA_BROKERS (default 127.0.0.1:9092), KAFKA_TOPIC_PREFIX (default empty), and for
+ * Amazon MSK with IAM KAFKA_SASL_MECHANISM=aws-msk-iam and AWS_REGION (layers/kafka/auth.ts).
  */
 import { pathToFileURL } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
+import { kafkaAuthOptions } from '#layers/kafka/auth';
 import { backlogSize, deadLetterBacklog, replayTopic } from '#layers/kafka/dead-letters';
 import { TOPICS, deadLetterTopic, topicName, type TopicName } from '#layers/topics';
 
 export { REPLAY_GROUP } from '#layers/kafka/dead-letters';
+
+export { FAILURE_HEADER_PREFIX, recordsToReplay } from '#layers/kafka/dead-letters';
 
 export interface ReplayOptions {
   brokers: string[];
@@ -32,7 +41,12 @@ export async function replayDeadLetters({
   dryRun = false,
   log = console.log,
 }: ReplayOptions): Promise<Record<string, number>> {
-  const kafka = new Kafka({ clientId: 'shopstream-dlq-replay', brokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: 'shopstream-dlq-replay',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    ...kafkaAuthOptions(),
+  });
   const admin = kafka.admin();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await Promise.all([admin.connect(), producer.connect()]);
@@ -43,7 +57,7 @@ export async function replayDeadLetters({
       const dlq = deadLetterTopic(source);
       replayed[source] = dryRun
         ? backlogSize(await deadLetterBacklog(admin, dlq))
-        : await replayTopic(kafka, admin, producer, source, dlq);
+        : await replayTopic(kafka, admin, producer, source, dlq, { log });
       log(
         `${deadLetterTopic(source)} → ${source}: ${replayed[source]} record(s)${dryRun ? ' (dry run, nothing sent)' : ''}`,
       );

@@ -14,9 +14,6 @@ import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'k
 export const REPLAY_GROUP = 'shopstream-dlq-replay';
 export const replayGroupId = (dlq: string) => `${REPLAY_GROUP}.${dlq}`;
 
-/** Headers the offline MSK plugin (and this project's AWS setup) adds to a dead-lettered record. */
-export const FAILURE_HEADER_PREFIX = 'lambda-esm-';
-
 /** Per partition: the first record not yet replayed and the end (high watermark) as of now. */
 export type Backlog = Map<number, { from: number; end: number }>;
 
@@ -44,16 +41,102 @@ export const deadLetterBacklog = async (admin: Admin, dlq: string): Promise<Back
 export const backlogSize = (backlog: Backlog) =>
   [...backlog.values()].reduce((n, p) => n + p.end - p.from, 0);
 
-/** The record to send back to the source topic: key, value and original headers. */
-export function sourceMessage(message: KafkaMessage): {
+/*
+ * What a dead-letter record stands for. A dead-letter topic holds records of three writers:
+ * - the offline MSK plugin (locally) and the functions themselves (layers/kafka/consumer.ts): the
+ *   original key, value and headers plus `lambda-esm-*` failure headers, which are dropped;
+ * - an AWS Kafka on-failure destination, documented only as "the actual failed records along with
+ *   failure metadata": a record that is not an invocation record is sent back as it is;
+ * - an AWS invocation record (the JSON AWS documents for SQS, SNS and S3 destinations): each record
+ *   of its `payload.records` is decoded and sent back; one without a payload cannot be replayed.
+ */
+/** Failure headers the offline MSK plugin and the functions' own dead letters add. */
+export const FAILURE_HEADER_PREFIX = 'lambda-esm-';
+
+/** A record to send back to the source topic. */
+export interface Replayable {
   key: Buffer | null;
   value: Buffer | null;
   headers: IHeaders;
-} {
+}
+
+/** What one dead-letter record becomes: the records to send back, or why there are none. */
+export type ReplayLetter = { replay: Replayable[] } | { unreplayable: string };
+
+/** One record of a Lambda Kafka invocation event (`records["<topic>-<partition>"][i]`). */
+interface InvocationEventRecord {
+  topic?: string;
+  partition?: number;
+  offset?: number;
+  key?: string | null;
+  value?: string | null;
+  headers?: Record<string, number[]>[];
+}
+
+interface InvocationRecord {
+  requestContext: { condition?: string; functionArn?: string };
+  KafkaBatchInfo?: {
+    recordsInfo?: Record<string, { firstRecordOffset?: string; lastRecordOffset?: string }>;
+  };
+  payload?: { records?: Record<string, InvocationEventRecord[]> } | string;
+}
+
+function asInvocationRecord(value: Buffer | null): InvocationRecord | undefined {
+  if (!value || value[0] !== 0x7b /* { */) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const candidate = parsed as Partial<InvocationRecord> | null;
+  const context = candidate?.requestContext;
+  const isInvocationRecord =
+    typeof context === 'object' &&
+    context !== null &&
+    ('condition' in context || 'functionArn' in context) &&
+    ('payload' in candidate! || 'KafkaBatchInfo' in candidate!);
+  return isInvocationRecord ? (candidate as InvocationRecord) : undefined;
+}
+
+/** A Lambda event record back to a Kafka message: base64 key and value, header values as (signed) bytes. */
+function fromInvocationEventRecord(record: InvocationEventRecord): Replayable {
   const headers: IHeaders = {};
-  for (const [name, value] of Object.entries(message.headers ?? {}))
-    if (!name.startsWith(FAILURE_HEADER_PREFIX)) headers[name] = value;
-  return { key: message.key, value: message.value, headers };
+  for (const header of record.headers ?? []) {
+    for (const [name, bytes] of Object.entries(header))
+      headers[name] = Buffer.from(bytes.map((b) => b & 0xff));
+  }
+  return {
+    key: record.key == null ? null : Buffer.from(record.key, 'base64'),
+    value: record.value == null ? null : Buffer.from(record.value, 'base64'),
+    headers,
+  };
+}
+
+/** The records one dead-letter message stands for (see the module comment for the three writers). */
+export function recordsToReplay(message: Pick<KafkaMessage, 'key' | 'value' | 'headers'>): ReplayLetter {
+  const invocation = asInvocationRecord(message.value);
+  if (invocation) {
+    const payload =
+      typeof invocation.payload === 'string'
+        ? (JSON.parse(invocation.payload) as InvocationRecord['payload'])
+        : invocation.payload;
+    const records =
+      typeof payload === 'object' && payload?.records ? Object.values(payload.records).flat() : [];
+    if (records.length) return { replay: records.map(fromInvocationEventRecord) };
+    const ranges = Object.entries(invocation.KafkaBatchInfo?.recordsInfo ?? {}).map(
+      ([partition, info]) =>
+        `${partition} offsets ${info.firstRecordOffset ?? '?'}..${info.lastRecordOffset ?? '?'}`,
+    );
+    return {
+      unreplayable: `an invocation record without the records (${invocation.requestContext.condition ?? 'no condition'}; ${ranges.join(', ') || 'no offsets'})`,
+    };
+  }
+  const headers: IHeaders = {};
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    if (!name.startsWith(FAILURE_HEADER_PREFIX) && value !== undefined) headers[name] = value;
+  }
+  return { replay: [{ key: message.key, value: message.value, headers }] };
 }
 
 /**
@@ -112,16 +195,21 @@ export async function replayTopic(
   producer: Producer,
   source: string,
   dlq: string,
-  timeoutMs?: number,
+  { timeoutMs, log = () => {} }: { timeoutMs?: number; log?: (line: string) => void } = {},
 ): Promise<number> {
   const pending = await deadLetterBacklog(admin, dlq);
   if (!pending.size) return 0;
   let count = 0;
   const consumer = kafka.consumer({ groupId: replayGroupId(dlq), allowAutoTopicCreation: false });
   const sendBack = async (partition: number, message: KafkaMessage) => {
-    await producer.send({ topic: source, acks: -1, messages: [sourceMessage(message)] });
+    const letter = recordsToReplay(message);
+    if ('replay' in letter) {
+      await producer.send({ topic: source, acks: -1, messages: letter.replay });
+      count += letter.replay.length;
+    } else {
+      log(`${dlq} partition ${partition} offset ${message.offset}: not replayed, ${letter.unreplayable}`);
+    }
     await consumer.commitOffsets([{ topic: dlq, partition, offset: String(Number(message.offset) + 1) }]);
-    count += 1;
   };
   await readRanges(consumer, dlq, pending, sendBack, { fromBeginning: true, timeoutMs }).catch(
     (error: unknown) => {
