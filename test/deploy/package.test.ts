@@ -467,7 +467,7 @@ describe('sls package --stage prod (offline, no credentials)', () => {
     expect(budget.problems).toEqual([]);
     // The figures docs/deploy.md works through for the default parameters.
     expect({ connections: budget.connections, limit: budget.limit }).toEqual({
-      connections: 138,
+      connections: 139,
       limit: 150,
     });
     for (const [id, fn] of ofType('AWS::Lambda::Function'))
