@@ -493,7 +493,7 @@ describe('sls package --stage prod (offline, no credentials)', () => {
     );
     broken.Resources.GetOrderLambdaFunction.Properties.ReservedConcurrentExecutions = 3;
     expect(connectionBudget(broken, limits).problems).toEqual([
-      'peak connections 179 exceed 150 (75% of max_connections 200)',
+      'peak connections 180 exceed 150 (75% of max_connections 200)',
     ]);
     // The proxy this stack creates must open no more than the budget assumes.
     const wider = copy();
