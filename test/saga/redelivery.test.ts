@@ -62,6 +62,18 @@ it('redelivering every event type of completed, failed, rejected and cancelled o
         await testDb()`select 1 from inventory.reservations where order_id = ${cancelled.id} and status = 'HELD'`
       ).length === 0,
   );
+  // The cancel does not wait for the timeout card's charge: it settles seconds later and the
+  // cancel's void step voids it. Snapshot only once no payment is open and every event is out.
+  await eventually(
+    async () => {
+      const open =
+        await testDb()`select 1 from payment.payments where order_id in ${testDb()(orders)} and status = 'PENDING'`;
+      const unpublished =
+        await testDb()`select 1 from platform.outbox where key in ${testDb()(orders)} and published_at is null`;
+      return open.length === 0 && unpublished.length === 0;
+    },
+    { timeoutMs: 60_000, what: 'every payment settled or voided and every event published' },
+  );
   await new Promise((resolve) => setTimeout(resolve, 1000));
 
   const before = await Promise.all(orders.map((id) => snapshot(id, product)));
