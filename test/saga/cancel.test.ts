@@ -1,6 +1,6 @@
 /** Cancelling while a payment retry is pending: the retry does nothing and the stock goes back. */
 import { api, eventually } from '../support/api.ts';
-import { closeTestDb, createProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
+import { closeTestDb, seedProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
 import { holdBackNextPaymentStep, payments, place, timeline } from './saga-helpers.ts';
 
@@ -8,7 +8,7 @@ afterEach(expectInvariants);
 afterAll(closeTestDb);
 
 it('a cancel between two payment attempts wins: no further attempt, stock released', async () => {
-  const product = await createProduct({ onHand: 4 });
+  const product = await seedProduct({ onHand: 4 });
   const placed = await place([{ productId: product, quantity: 3 }], '4000000000009995');
   // A failed attempt's retry waits in the outbox; hold it back a few seconds longer than its
   // backoff, so the cancel lands while the retry is pending even on a busy host.
@@ -41,7 +41,7 @@ it('a cancel between two payment attempts wins: no further attempt, stock releas
 });
 
 it('a cancel while a timed-out charge is still settling voids it: the customer is not charged', async () => {
-  const product = await createProduct({ onHand: 4 });
+  const product = await seedProduct({ onHand: 4 });
   const placed = await place([{ productId: product, quantity: 2 }], '4000000000000408');
   // The charge call has timed out and the saga waits to inquire again: keep it waiting while we cancel.
   await holdBackNextPaymentStep(placed.id, 'inquire', 3000);

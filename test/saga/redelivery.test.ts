@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { api, eventually, requireEnv } from '../support/api.ts';
-import { closeTestDb, createProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
+import { closeTestDb, seedProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
 import { place, settled } from './saga-helpers.ts';
 
@@ -44,7 +44,7 @@ async function snapshot(orderId: string, productId: string) {
 }
 
 it('redelivering every event type of completed, failed, rejected and cancelled orders changes nothing', async () => {
-  const product = await createProduct({ onHand: 3 });
+  const product = await seedProduct({ onHand: 3 });
   const completed = await place([{ productId: product, quantity: 1 }]);
   const failed = await place([{ productId: product, quantity: 1 }], '4000000000000002');
   const rejected = await place([{ productId: product, quantity: 5 }]);
