@@ -2,7 +2,7 @@
 import { api, eventually } from '../support/api.ts';
 import { closeTestDb, seedProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
-import { holdBackNextPaymentStep, payments, place, timeline } from './saga-helpers.ts';
+import { holdBackNextPaymentStep, orderEventsConsumed, payments, place, timeline } from './saga-helpers.ts';
 
 afterEach(expectInvariants);
 afterAll(closeTestDb);
@@ -54,8 +54,18 @@ it('a cancel while a timed-out charge is still settling voids it: the customer i
     what: 'charge voided',
   });
   await stockSettlesAt(product, { onHand: 4, reserved: 0 });
-  // Past the charge's settle time, it stays voided and the order cancelled.
-  await new Promise((resolve) => setTimeout(resolve, 2000));
+  // Past the charge's settle time (by the database's clock, which settling compares with) and once
+  // the saga's held-back inquiry has been consumed, it stays voided and the order cancelled. The
+  // payments read below settles a due PENDING charge itself, as the charge call does when it wakes.
+  await eventually(
+    async () =>
+      (
+        await testDb()<{ due: boolean }[]>`
+          select now() >= settle_at as due from payment.payments where order_id = ${placed.id} and attempt = 1`
+      )[0]?.due,
+    { timeoutMs: 15_000, what: "the voided charge's settle time" },
+  );
+  await orderEventsConsumed([placed.id]);
   expect(await payments(placed.id)).toMatchObject([{ attempt: 1, status: 'VOIDED' }]);
   expect((await api('GET', `/orders/${placed.id}`)).body.status).toBe('CANCELLED');
   expect((await timeline(placed.id)).at(-1)?.detail).toContain('voided 1 charge');

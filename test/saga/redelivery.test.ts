@@ -7,21 +7,10 @@ import { Kafka, logLevel } from 'kafkajs';
 import { api, eventually, requireEnv } from '../support/api.ts';
 import { closeTestDb, seedProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
-import { place, settled } from './saga-helpers.ts';
+import { CONSUMER_OF, orderEventsConsumed, place, settled } from './saga-helpers.ts';
 
 afterEach(expectInvariants);
 afterAll(closeTestDb);
-
-/** Which consumer applies each topic's events (their processed-record log names them). */
-const CONSUMER_OF: Record<string, string> = {
-  'order.placed': 'inventory.reserveStock',
-  'stock.reserved': 'order.onStockReserved',
-  'stock.rejected': 'order.onStockRejected',
-  'payment.requested': 'order.processPayment',
-  'order.completed': 'inventory.settleReservation',
-  'order.failed': 'inventory.settleReservation',
-  'order.cancelled': 'inventory.settleReservation',
-};
 
 interface OutboxRow {
   topic: string;
@@ -55,14 +44,12 @@ it('redelivering every event type of completed, failed, rejected and cancelled o
   const orders = [completed, failed, rejected, cancelled].map((o) => o.id);
   await Promise.all(orders.map((id) => settled(id)));
   await stockSettlesAt(product, { onHand: 2, reserved: 0 });
-  // The cancelled order's release (and a late stock.reserved's re-release) must have run too.
-  await eventually(
-    async () =>
-      (
-        await testDb()`select 1 from inventory.reservations where order_id = ${cancelled.id} and status = 'HELD'`
-      ).length === 0,
-  );
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  // The cancelled order's release (and a late stock.reserved's re-release) must have run too:
+  // every event of the four orders consumed.
+  await orderEventsConsumed(orders);
+  expect(
+    await testDb()`select 1 from inventory.reservations where order_id = ${cancelled.id} and status = 'HELD'`,
+  ).toHaveLength(0);
 
   const before = await Promise.all(orders.map((id) => snapshot(id, product)));
   const rows = await testDb()<
@@ -101,7 +88,8 @@ it('redelivering every event type of completed, failed, rejected and cancelled o
     },
     { timeoutMs: 30_000, what: 'redelivered records consumed' },
   );
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  // Whatever the copies made the saga write (there should be nothing) has run its course too.
+  await orderEventsConsumed(orders);
   const after = await Promise.all(orders.map((id) => snapshot(id, product)));
   expect(after).toEqual(before);
 }, 90_000);
