@@ -107,7 +107,7 @@ export async function orderEventsConsumed(orderIds: string[], timeoutMs = 30_000
             and not exists (
               select 1 from platform.processed_records p
               where p.record_key = o.payload->>'eventId'
-                and p.consumer = ${JSON.stringify(CONSUMER_OF)}::jsonb ->> (o.payload->>'type'))`;
+                and p.consumer = ${sql.json(CONSUMER_OF)}::jsonb ->> (o.payload->>'type'))`;
         return unconsumed.length === 0;
       },
       { timeoutMs, intervalMs: 200 },
