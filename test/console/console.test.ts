@@ -13,7 +13,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { adminKey, api, apiUrl, eventually } from '../support/api.ts';
-import { closeTestDb, createProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
+import { closeTestDb, seedProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
 import { customerOrdersSettled, place, settled } from '../saga/saga-helpers.ts';
 import { JourneySchema, SnapshotSchema } from '../../functions/console/routes.ts';
@@ -122,7 +122,7 @@ async function buy(productId: string, customerId: string): Promise<void> {
 }
 
 it('counts a flash sale live: 100 orders on stock 20 reach 20 COMPLETED / 80 REJECTED on screen', async () => {
-  const product = await createProduct({ onHand: 20 });
+  const product = await seedProduct({ onHand: 20 });
   const customerId = randomUUID();
   const page = await openConsole(`?customer=${customerId}`);
   expect(await text(page, '#scope-label')).toContain(customerId);
@@ -214,7 +214,7 @@ it('counts a flash sale live: 100 orders on stock 20 reach 20 COMPLETED / 80 REJ
 }, 300_000);
 
 it('opens one order from the page and shows its journey: transitions, payment attempt, reservation', async () => {
-  const product = await createProduct({ onHand: 5 });
+  const product = await seedProduct({ onHand: 5 });
   const customerId = randomUUID();
   const order = await place([{ productId: product, quantity: 2 }], '4000000000000036', { customerId });
   expect((await settled(order.id, 90_000)).status).toBe('COMPLETED');
@@ -259,7 +259,7 @@ it('opens one order from the page and shows its journey: transitions, payment at
 
 it('shows where an order stopped (a dead letter) and replays it from the page: the depth drops, the order completes', async () => {
   const sql = testDb();
-  const product = await createProduct({ onHand: 5 });
+  const product = await seedProduct({ onHand: 5 });
   const customerId = randomUUID();
   const fn = `console_fail_${customerId.replaceAll('-', '')}`;
   // The fault, from data: marking this customer's orders RESERVED fails until the trigger is dropped.

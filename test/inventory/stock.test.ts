@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { api, eventually, expectProblem } from '../support/api.ts';
-import { closeDb, createProduct, database, runTag } from '../product/support.ts';
+import { closeDb, postProduct, database, runTag } from '../product/support.ts';
 import { closeLambda, invokeConsumer, outboxEvents } from './stock-support.ts';
 
 const tag = runTag().toUpperCase();
@@ -11,7 +11,7 @@ afterAll(async () => {
 
 /** Creates a product and waits until inventory, told through Kafka, has its stock row. */
 async function productWithStock(initialStock?: number): Promise<{ id: string }> {
-  const product = await createProduct({
+  const product = await postProduct({
     sku: `STK-${randomUUID().slice(0, 8)}-${tag}`,
     ...(initialStock === undefined ? {} : { initialStock }),
   });

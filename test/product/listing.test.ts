@@ -1,5 +1,5 @@
 import { api, expectProblem, type ApiResponse } from '../support/api.ts';
-import { closeDb, createCategory, createProduct, runTag } from './support.ts';
+import { closeDb, createCategory, postProduct, runTag } from './support.ts';
 
 const tag = runTag().toUpperCase();
 afterAll(closeDb);
@@ -16,14 +16,14 @@ describe('GET /products', () => {
     for (let i = 0; i < 7; i++)
       inCategory.push(
         (
-          await createProduct({
+          await postProduct({
             sku: `PAGE-${i}-${tag}`,
             name: `Paged item ${i}`,
             categoryIds: [category.id],
           })
         ).id,
       );
-    await createProduct({ sku: `OUT-${tag}`, name: 'Not paged', categoryIds: [other.id] });
+    await postProduct({ sku: `OUT-${tag}`, name: 'Not paged', categoryIds: [other.id] });
   });
 
   it('walks a category page by page with an opaque cursor: every product once, in creation order, then nextCursor null', async () => {
@@ -62,7 +62,7 @@ describe('GET /products', () => {
   });
 
   it('searches name, sku and description case-insensitively, taking % and _ literally', async () => {
-    const product = await createProduct({
+    const product = await postProduct({
       sku: `SRCH-${tag}`,
       name: `Brass Watering Can ${tag}`,
       description: 'Holds 5 litres: 100% brass_fittings',

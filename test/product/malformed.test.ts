@@ -3,7 +3,7 @@
  * path where there is one) and changes nothing.
  */
 import { api, expectProblem } from '../support/api.ts';
-import { closeDb, createCategory, createProduct, rowsTagged, runTag } from './support.ts';
+import { closeDb, createCategory, postProduct, rowsTagged, runTag } from './support.ts';
 
 const tag = runTag().toUpperCase();
 const valid = { sku: `MAL-${tag}`, name: `Malformed ${tag}`, price: 1999 };
@@ -169,7 +169,7 @@ describe('malformed catalog requests', () => {
 
   beforeAll(async () => {
     const category = await createCategory(`Target ${tag}`);
-    target = await createProduct({ sku: `TARGET-${tag}`, name: `Target ${tag}`, categoryIds: [category.id] });
+    target = await postProduct({ sku: `TARGET-${tag}`, name: `Target ${tag}`, categoryIds: [category.id] });
     before = await rowsTagged(tag);
   });
 

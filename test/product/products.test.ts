@@ -1,5 +1,5 @@
 import { api, expectProblem } from '../support/api.ts';
-import { closeDb, createCategory, createProduct, database, runTag } from './support.ts';
+import { closeDb, createCategory, postProduct, database, runTag } from './support.ts';
 
 const tag = runTag().toUpperCase();
 const sku = (name: string) => `${name}-${tag}`;
@@ -41,13 +41,13 @@ describe('products', () => {
   });
 
   it('defaults currency to USD, description to null and categories to none', async () => {
-    const product = await createProduct({ sku: sku('PLAIN') });
+    const product = await postProduct({ sku: sku('PLAIN') });
     expect(product).toMatchObject({ currency: 'USD', description: null, categories: [] });
   });
 
   it('publishes product.created with the initial stock (default 0) in the outbox, in the same transaction', async () => {
-    const withStock = await createProduct({ sku: sku('EVT1'), initialStock: 12 });
-    const withoutStock = await createProduct({ sku: sku('EVT2') });
+    const withStock = await postProduct({ sku: sku('EVT1'), initialStock: 12 });
+    const withoutStock = await postProduct({ sku: sku('EVT2') });
     const events = await database()<
       { key: string; payload: { type: string; data: Record<string, unknown> } }[]
     >`
@@ -67,7 +67,7 @@ describe('products', () => {
   });
 
   it('answers 409 for a duplicate sku and 400 naming unknown category ids, writing nothing', async () => {
-    await createProduct({ sku: sku('DUP') });
+    await postProduct({ sku: sku('DUP') });
     const duplicate = await api('POST', '/products', {
       admin: true,
       body: { sku: sku('DUP'), name: 'Again', price: 1 },
@@ -91,7 +91,7 @@ describe('products', () => {
   });
 
   it('updates fields partially (PATCH), clears the description with null, and announces product.updated', async () => {
-    const product = await createProduct({ sku: sku('PATCH'), description: 'old', price: 500 });
+    const product = await postProduct({ sku: sku('PATCH'), description: 'old', price: 500 });
     const patched = await api('PATCH', `/products/${product.id}`, {
       admin: true,
       body: { price: 450, description: null },
@@ -114,8 +114,8 @@ describe('products', () => {
   });
 
   it('answers 409 when PATCH takes another live product’s sku, and 404 for an unknown product', async () => {
-    const a = await createProduct({ sku: sku('SKUA') });
-    await createProduct({ sku: sku('SKUB') });
+    const a = await postProduct({ sku: sku('SKUA') });
+    await postProduct({ sku: sku('SKUB') });
     expectProblem(await api('PATCH', `/products/${a.id}`, { admin: true, body: { sku: sku('SKUB') } }), 409);
     expect((await api('GET', `/products/${a.id}`)).body.sku).toBe(sku('SKUA'));
     expectProblem(
@@ -130,7 +130,7 @@ describe('products', () => {
   it('replaces a product’s categories with PUT /products/{id}/categories', async () => {
     const a = await createCategory(`Set A ${tag}`);
     const b = await createCategory(`Set B ${tag}`);
-    const product = await createProduct({ sku: sku('CATS'), categoryIds: [a.id] });
+    const product = await postProduct({ sku: sku('CATS'), categoryIds: [a.id] });
 
     const replaced = await api('PUT', `/products/${product.id}/categories`, {
       admin: true,
@@ -162,14 +162,14 @@ describe('products', () => {
 
   it('deleting a category removes it from its products', async () => {
     const category = await createCategory(`Fleeting ${tag}`);
-    const product = await createProduct({ sku: sku('FLEET'), categoryIds: [category.id] });
+    const product = await postProduct({ sku: sku('FLEET'), categoryIds: [category.id] });
     expect((await api('DELETE', `/categories/${category.id}`, { admin: true })).status).toBe(204);
     expect((await api('GET', `/products/${product.id}`)).body.categories).toEqual([]);
   });
 
   it('deletes a product (204): it is 404 afterwards, leaves the lists, announces product.deleted and frees its sku', async () => {
     const category = await createCategory(`Deleting ${tag}`);
-    const product = await createProduct({ sku: sku('GONE'), categoryIds: [category.id] });
+    const product = await postProduct({ sku: sku('GONE'), categoryIds: [category.id] });
     const deleted = await api('DELETE', `/products/${product.id}`, { admin: true });
     expect(deleted.status).toBe(204);
 
@@ -187,12 +187,12 @@ describe('products', () => {
       select payload from platform.outbox where key = ${product.id} and payload->>'type' = 'ProductDeleted'`;
     expect(event!.payload.data).toEqual({ productId: product.id, sku: sku('GONE') });
 
-    const reused = await createProduct({ sku: sku('GONE') });
+    const reused = await postProduct({ sku: sku('GONE') });
     expect(reused.id).not.toBe(product.id);
   });
 
   it('needs the admin key for every product write: 401 without, 403 with a wrong one, and nothing changes', async () => {
-    const product = await createProduct({ sku: sku('GUARD') });
+    const product = await postProduct({ sku: sku('GUARD') });
     const cases = [
       ['POST', '/products', { sku: sku('SNEAK'), name: 'x', price: 1 }],
       ['PATCH', `/products/${product.id}`, { price: 1 }],

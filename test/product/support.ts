@@ -22,7 +22,8 @@ export async function createCategory(
   return response.body;
 }
 
-export async function createProduct(body: Record<string, unknown>): Promise<any> {
+/** Creates a product as the admin does, through POST /products; fails unless it answers 201. */
+export async function postProduct(body: Record<string, unknown>): Promise<any> {
   const response = await api('POST', '/products', {
     admin: true,
     body: { name: 'Test product', price: 1000, ...body },

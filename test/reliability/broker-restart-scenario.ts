@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { requireEnv } from '../support/api.ts';
-import { createProduct, testDb } from '../support/fixtures.ts';
+import { seedProduct, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
 import {
   allTerminal,
@@ -42,9 +42,9 @@ export async function brokerRestartUnderLoad(
   downMs = 5000,
 ): Promise<void> {
   const products = await Promise.all([
-    createProduct({ onHand: count }),
-    createProduct({ onHand: Math.ceil(count / 5) }),
-    createProduct({ onHand: count }),
+    seedProduct({ onHand: count }),
+    seedProduct({ onHand: Math.ceil(count / 5) }),
+    seedProduct({ onHand: count }),
   ]);
   const customerId = randomUUID();
   const logFrom = statSync(requireEnv('OFFLINE_LOG')).size;

@@ -6,7 +6,7 @@
  * voided and the order stays CANCELLED.
  */
 import { api, eventually } from '../support/api.ts';
-import { closeTestDb, createProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
+import { closeTestDb, seedProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
 import { payments, place, timeline } from '../saga/saga-helpers.ts';
 import { deadLetters } from './support.ts';
@@ -25,7 +25,7 @@ async function chargeInFlight(orderId: string): Promise<{ chargeStartedAt: Date 
 }
 
 it('a cancel during a slow charge is answered at once: no lock or open transaction is held across the call; the late approval is voided', async () => {
-  const product = await createProduct({ onHand: 3 });
+  const product = await seedProduct({ onHand: 3 });
   const placed = await place([{ productId: product, quantity: 1 }], '4000000000000408');
   const { chargeStartedAt } = await eventually(() => chargeInFlight(placed.id), {
     timeoutMs: 30_000,

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { adminKey, api, apiUrl } from '../support/api.ts';
-import { closeTestDb, createProduct, testDb } from '../support/fixtures.ts';
+import { closeTestDb, seedProduct, testDb } from '../support/fixtures.ts';
 import { INJECTIONS, scaled } from './support.ts';
 
 afterAll(closeTestDb);
@@ -185,7 +185,7 @@ async function send(op: Operation, req: any) {
 }
 
 beforeAll(async () => {
-  products.push(await createProduct({ onHand: 50 }), await createProduct({ onHand: 5, deleted: true }));
+  products.push(await seedProduct({ onHand: 50 }), await seedProduct({ onHand: 5, deleted: true }));
   const [category] =
     await testDb()`insert into product.categories (id, name, slug) values (${randomUUID()}, 'Fuzz', ${`fuzz-${randomUUID()}`}) returning id`;
   ids = [...products, category!.id as string];

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { TOPIC_PARTITIONS } from '#layers/topics';
 import { eventually, requireEnv } from '../support/api.ts';
-import { closeTestDb, createProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
+import { closeTestDb, seedProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
 import { place, settled } from '../saga/saga-helpers.ts';
 import { kafka, prefixed } from './support.ts';
@@ -96,7 +96,7 @@ it('poison records go to order.placed.dlq on their first failure with their erro
   } finally {
     await producer.disconnect();
   }
-  const product = await createProduct({ onHand: 10 });
+  const product = await seedProduct({ onHand: 10 });
   // Every partition has a poison record ahead of these orders.
   const orders = await Promise.all(
     Array.from({ length: 6 }, () => place([{ productId: product, quantity: 1 }])),
@@ -132,8 +132,8 @@ it('poison records go to order.placed.dlq on their first failure with their erro
 
 it('a record the database refuses is dead-lettered at once, and once the cause is fixed `npm run dlq:replay` completes it once', async () => {
   const sql = testDb();
-  const product = await createProduct({ onHand: 5 });
-  const other = await createProduct({ onHand: 5 });
+  const product = await seedProduct({ onHand: 5 });
+  const other = await seedProduct({ onHand: 5 });
   const fn = `reliability_fail_${product.replaceAll('-', '')}`;
   // The fault, from data: reserving this product fails (as a broken dependency would) until dropped.
   await sql.unsafe(`create function public.${fn}() returns trigger language plpgsql as $$

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { requireEnv } from '../support/api.ts';
-import { closeTestDb, createProduct, testDb } from '../support/fixtures.ts';
+import { closeTestDb, seedProduct, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
 import {
   allTerminal,
@@ -39,8 +39,8 @@ function killer() {
 it('connection loss in the middle of the saga: every order terminal once, invariants hold', async () => {
   const count = scaled(30);
   const products = await Promise.all([
-    createProduct({ onHand: count }),
-    createProduct({ onHand: Math.ceil(count / 4) }),
+    seedProduct({ onHand: count }),
+    seedProduct({ onHand: Math.ceil(count / 4) }),
   ]);
   const customerId = randomUUID();
   const statuses: number[] = [];

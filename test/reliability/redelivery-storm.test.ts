@@ -6,7 +6,7 @@
  */
 import { TOPICS } from '#layers/topics';
 import { eventually } from '../support/api.ts';
-import { closeTestDb, createProduct, testDb } from '../support/fixtures.ts';
+import { closeTestDb, seedProduct, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
 import { place } from '../saga/saga-helpers.ts';
 import { allTerminal, kafka, prefixed, scaled, sleep } from './support.ts';
@@ -57,7 +57,7 @@ async function settledState(): Promise<Record<string, string>> {
 
 it('every topic replayed from the beginning into every consumer changes nothing', async () => {
   // Some history of every kind in this file alone (earlier files of the run add theirs).
-  const product = await createProduct({ onHand: 3 });
+  const product = await seedProduct({ onHand: 3 });
   const orders = await Promise.all([
     ...Array.from({ length: scaled(4) }, () => place([{ productId: product, quantity: 1 }])),
     place([{ productId: product, quantity: 1 }], '4000000000000002'),

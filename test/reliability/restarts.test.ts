@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { log } from '../../infra/local/process.ts';
 import { api } from '../support/api.ts';
-import { closeTestDb, createProduct, testDb } from '../support/fixtures.ts';
+import { closeTestDb, seedProduct, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
 import { TERMINAL } from '../saga/saga-helpers.ts';
 import { brokerRestartUnderLoad } from './broker-restart-scenario.ts';
@@ -46,8 +46,8 @@ afterAll(async () => {
 
 async function placeSagaRun(count: number): Promise<{ ids: string[]; customerId: string }> {
   const products = await Promise.all([
-    createProduct({ onHand: count }),
-    createProduct({ onHand: Math.ceil(count / 3) }),
+    seedProduct({ onHand: count }),
+    seedProduct({ onHand: Math.ceil(count / 3) }),
   ]);
   const customerId = randomUUID();
   const ids = await placeOrders(

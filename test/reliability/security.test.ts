@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { adminKey, api, expectProblem, requireEnv } from '../support/api.ts';
-import { closeTestDb, createProduct, testDb } from '../support/fixtures.ts';
+import { closeTestDb, seedProduct, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
 import { settled } from '../saga/saga-helpers.ts';
 import { INJECTIONS, uniqueCard } from './support.ts';
@@ -46,7 +46,7 @@ describe('admin routes', () => {
   });
 
   it('refuse missing and wrong keys with 401/403 problems and change nothing', async () => {
-    const product = await createProduct();
+    const product = await seedProduct();
     const [category] =
       await testDb()`insert into product.categories (id, name, slug) values (${randomUUID()}, 'Sec', ${`sec-${randomUUID()}`}) returning id`;
     const routes: [string, string, unknown][] = [
@@ -126,7 +126,7 @@ describe('SQL injection strings in every text field', () => {
         expect({ path, status: response.status < 500 }).toEqual({ path, status: true });
         if (response.status >= 400) expectProblem(response, response.status);
       }
-      const productId = await createProduct();
+      const productId = await seedProduct();
       const order = await api('POST', '/orders', {
         body: { customerId: text, items: [{ productId, quantity: 1 }], payment: { cardNumber: text } },
         headers: { 'idempotency-key': text.replace(/[^\x20-\x7e]/g, '?') },
@@ -158,7 +158,7 @@ describe('SQL injection strings in every text field', () => {
 describe('card numbers', () => {
   it('appear in no response and no log line; payments show the last four digits', async () => {
     const card = uniqueCard();
-    const productId = await createProduct();
+    const productId = await seedProduct();
     const customerId = randomUUID();
     const placed = await api('POST', '/orders', {
       body: { customerId, items: [{ productId, quantity: 1 }], payment: { cardNumber: card } },

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { api } from '../support/api.ts';
-import { closeTestDb, createProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
+import { closeTestDb, seedProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
 import { TERMINAL } from './saga-helpers.ts';
 
@@ -18,7 +18,7 @@ const STOCK = 100;
 const CONNECTION_BUDGET = 40;
 
 it(`${BURST} simultaneous orders on stock ${STOCK}: only 202 or 503 + Retry-After, each answer true, bounded connections`, async () => {
-  const product = await createProduct({ onHand: STOCK });
+  const product = await seedProduct({ onHand: STOCK });
   const customerId = randomUUID();
   const database = new URL(process.env.DATABASE_URL!).pathname.slice(1);
   let peakConnections = 0;

@@ -1,14 +1,14 @@
 /** Cancelling while a payment retry is pending: the retry does nothing and the stock goes back. */
 import { api, eventually } from '../support/api.ts';
-import { closeTestDb, createProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
+import { closeTestDb, seedProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
-import { holdBackNextPaymentStep, payments, place, timeline } from './saga-helpers.ts';
+import { holdBackNextPaymentStep, orderEventsConsumed, payments, place, timeline } from './saga-helpers.ts';
 
 afterEach(expectInvariants);
 afterAll(closeTestDb);
 
 it('a cancel between two payment attempts wins: no further attempt, stock released', async () => {
-  const product = await createProduct({ onHand: 4 });
+  const product = await seedProduct({ onHand: 4 });
   const placed = await place([{ productId: product, quantity: 3 }], '4000000000009995');
   // A failed attempt's retry waits in the outbox; hold it back a few seconds longer than its
   // backoff, so the cancel lands while the retry is pending even on a busy host.
@@ -41,7 +41,7 @@ it('a cancel between two payment attempts wins: no further attempt, stock releas
 });
 
 it('a cancel while a timed-out charge is still settling voids it: the customer is not charged', async () => {
-  const product = await createProduct({ onHand: 4 });
+  const product = await seedProduct({ onHand: 4 });
   const placed = await place([{ productId: product, quantity: 2 }], '4000000000000408');
   // The charge call has timed out and the saga waits to inquire again: keep it waiting while we cancel.
   await holdBackNextPaymentStep(placed.id, 'inquire', 3000);
@@ -54,8 +54,18 @@ it('a cancel while a timed-out charge is still settling voids it: the customer i
     what: 'charge voided',
   });
   await stockSettlesAt(product, { onHand: 4, reserved: 0 });
-  // Past the charge's settle time, it stays voided and the order cancelled.
-  await new Promise((resolve) => setTimeout(resolve, 2000));
+  // Past the charge's settle time (by the database's clock, which settling compares with) and once
+  // the saga's held-back inquiry has been consumed, it stays voided and the order cancelled. The
+  // payments read below settles a due PENDING charge itself, as the charge call does when it wakes.
+  await eventually(
+    async () =>
+      (
+        await testDb()<{ due: boolean }[]>`
+          select now() >= settle_at as due from payment.payments where order_id = ${placed.id} and attempt = 1`
+      )[0]?.due,
+    { timeoutMs: 15_000, what: "the voided charge's settle time" },
+  );
+  await orderEventsConsumed([placed.id]);
   expect(await payments(placed.id)).toMatchObject([{ attempt: 1, status: 'VOIDED' }]);
   expect((await api('GET', `/orders/${placed.id}`)).body.status).toBe('CANCELLED');
   expect((await timeline(placed.id)).at(-1)?.detail).toContain('voided 1 charge');

@@ -3,7 +3,7 @@
  * status, with the right number of payment attempts and the stock settled.
  */
 import { api } from '../support/api.ts';
-import { closeTestDb, createProduct, stockSettlesAt } from '../support/fixtures.ts';
+import { closeTestDb, seedProduct, stockSettlesAt } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
 import { payments, place, settled, timeline } from './saga-helpers.ts';
 
@@ -12,7 +12,7 @@ afterAll(closeTestDb);
 
 describe('payment test cards', () => {
   it('4242424242424242: COMPLETED after one approved attempt; the stock leaves the shelf', async () => {
-    const product = await createProduct({ price: 1250, onHand: 10 });
+    const product = await seedProduct({ price: 1250, onHand: 10 });
     const placed = await place([{ productId: product, quantity: 2 }]);
     expect(placed).toMatchObject({
       status: 'PENDING',
@@ -36,7 +36,7 @@ describe('payment test cards', () => {
   });
 
   it('4000000000000002: FAILED at once (declined, no retry); the stock is released', async () => {
-    const product = await createProduct({ onHand: 5 });
+    const product = await seedProduct({ onHand: 5 });
     const order = await settled((await place([{ productId: product, quantity: 3 }], '4000000000000002')).id);
     expect(order).toMatchObject({
       status: 'FAILED',
@@ -53,7 +53,7 @@ describe('payment test cards', () => {
   ])(
     '%s: transient, retried 5 times after the first attempt, then FAILED with the reason; stock released',
     async (card, code) => {
-      const product = await createProduct({ onHand: 5 });
+      const product = await seedProduct({ onHand: 5 });
       const order = await settled((await place([{ productId: product, quantity: 1 }], card)).id, 45_000);
       expect(order).toMatchObject({
         status: 'FAILED',
@@ -72,7 +72,7 @@ describe('payment test cards', () => {
   );
 
   it('4000000000000036: insufficient funds twice, approved on the third attempt', async () => {
-    const product = await createProduct({ onHand: 5 });
+    const product = await seedProduct({ onHand: 5 });
     const order = await settled((await place([{ productId: product, quantity: 1 }], '4000000000000036')).id);
     expect(order).toMatchObject({ status: 'COMPLETED', paymentAttempts: 3 });
     expect((await payments(order.id)).map((p) => p.status)).toEqual(['FAILED', 'FAILED', 'APPROVED']);
@@ -80,7 +80,7 @@ describe('payment test cards', () => {
   });
 
   it('4000000000000408: the charge call times out, the inquiry finds it approved: COMPLETED with exactly one payment', async () => {
-    const product = await createProduct({ onHand: 5 });
+    const product = await seedProduct({ onHand: 5 });
     const order = await settled((await place([{ productId: product, quantity: 1 }], '4000000000000408')).id);
     expect(order).toMatchObject({ status: 'COMPLETED', paymentAttempts: 1 });
     expect(await payments(order.id)).toMatchObject([
@@ -93,8 +93,8 @@ describe('payment test cards', () => {
 
 describe('stock rejections', () => {
   it('rejects an order for more than is available, holding nothing', async () => {
-    const plenty = await createProduct({ onHand: 10 });
-    const scarce = await createProduct({ onHand: 2 });
+    const plenty = await seedProduct({ onHand: 10 });
+    const scarce = await seedProduct({ onHand: 2 });
     const order = await settled(
       (
         await place([
@@ -114,7 +114,7 @@ describe('stock rejections', () => {
   });
 
   it('rejects unknown and deleted products', async () => {
-    const deleted = await createProduct({ deleted: true });
+    const deleted = await seedProduct({ deleted: true });
     const unknown = '00000000-0000-4000-8000-000000000001';
     expect(await settled((await place([{ productId: deleted, quantity: 1 }])).id)).toMatchObject({
       status: 'REJECTED',

@@ -6,7 +6,7 @@
  * stock row).
  */
 import { randomUUID } from 'node:crypto';
-import { closeTestDb, createProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
+import { closeTestDb, seedProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
 import { customerOrdersSettled, place } from './saga-helpers.ts';
 
@@ -20,7 +20,7 @@ const count = (statuses: string[]) =>
   );
 
 it('flash sale: 100 orders racing for stock 20 → exactly 20 COMPLETED, 80 REJECTED, nothing oversold', async () => {
-  const product = await createProduct({ onHand: 20 });
+  const product = await seedProduct({ onHand: 20 });
   const customerId = randomUUID();
   const accepted = await Promise.all(
     Array.from({ length: 100 }, () =>
@@ -38,9 +38,9 @@ it('flash sale: 100 orders racing for stock 20 → exactly 20 COMPLETED, 80 REJE
 
 it('bundles listing the same products in opposite orders all complete (no deadlock)', async () => {
   const [a, b, c] = await Promise.all([
-    createProduct({ onHand: 50 }),
-    createProduct({ onHand: 50 }),
-    createProduct({ onHand: 50 }),
+    seedProduct({ onHand: 50 }),
+    seedProduct({ onHand: 50 }),
+    seedProduct({ onHand: 50 }),
   ]);
   const customerId = randomUUID();
   const bundles = Array.from({ length: 30 }, (_, i) =>

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { api, expectProblem } from '../support/api.ts';
-import { closeTestDb, createProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
+import { closeTestDb, seedProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
 import { place, settled } from './saga-helpers.ts';
 
@@ -16,7 +16,7 @@ const orderCount = async () => Number((await testDb()`select count(*)::int as n 
 describe('POST /orders validation', () => {
   let product: string;
   beforeAll(async () => {
-    product = await createProduct();
+    product = await seedProduct();
   });
   const valid = () => ({
     customerId: randomUUID(),
@@ -78,8 +78,8 @@ describe('POST /orders validation', () => {
 
 describe('placing orders', () => {
   it('takes prices from the catalog and merges a product listed twice', async () => {
-    const a = await createProduct({ price: 300 });
-    const b = await createProduct({ price: 1000 });
+    const a = await seedProduct({ price: 300 });
+    const b = await seedProduct({ price: 1000 });
     const placed = await place([
       { productId: a, quantity: 1 },
       { productId: b, quantity: 2 },
@@ -96,7 +96,7 @@ describe('placing orders', () => {
   });
 
   it('Idempotency-Key: the same body gives the same order; another body gives 409', async () => {
-    const product = await createProduct({ onHand: 10 });
+    const product = await seedProduct({ onHand: 10 });
     const key = randomUUID();
     const body = {
       customerId: randomUUID(),
@@ -133,7 +133,7 @@ describe('reading orders', () => {
   });
 
   it('lists a customer’s orders newest first, page by page, and by status', async () => {
-    const product = await createProduct({ onHand: 100 });
+    const product = await seedProduct({ onHand: 100 });
     const customerId = randomUUID();
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
@@ -171,7 +171,7 @@ describe('reading orders', () => {
 
 describe('cancelling', () => {
   it('refuses to cancel a COMPLETED or FAILED order (409); cancelling twice answers the cancelled order', async () => {
-    const product = await createProduct({ onHand: 10 });
+    const product = await seedProduct({ onHand: 10 });
     const completed = await settled((await place([{ productId: product, quantity: 1 }])).id);
     expectProblem(await api('POST', `/orders/${completed.id}/cancel`), 409);
     const failed = await settled((await place([{ productId: product, quantity: 1 }], '4000000000000002')).id);

@@ -5,23 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { api, eventually, requireEnv } from '../support/api.ts';
-import { closeTestDb, createProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
+import { closeTestDb, seedProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
-import { place, settled } from './saga-helpers.ts';
+import { CONSUMER_OF, orderEventsConsumed, place, settled } from './saga-helpers.ts';
 
 afterEach(expectInvariants);
 afterAll(closeTestDb);
-
-/** Which consumer applies each topic's events (their processed-record log names them). */
-const CONSUMER_OF: Record<string, string> = {
-  'order.placed': 'inventory.reserveStock',
-  'stock.reserved': 'order.onStockReserved',
-  'stock.rejected': 'order.onStockRejected',
-  'payment.requested': 'order.processPayment',
-  'order.completed': 'inventory.settleReservation',
-  'order.failed': 'inventory.settleReservation',
-  'order.cancelled': 'inventory.settleReservation',
-};
 
 interface OutboxRow {
   topic: string;
@@ -44,7 +33,7 @@ async function snapshot(orderId: string, productId: string) {
 }
 
 it('redelivering every event type of completed, failed, rejected and cancelled orders changes nothing', async () => {
-  const product = await createProduct({ onHand: 3 });
+  const product = await seedProduct({ onHand: 3 });
   const completed = await place([{ productId: product, quantity: 1 }]);
   const failed = await place([{ productId: product, quantity: 1 }], '4000000000000002');
   const rejected = await place([{ productId: product, quantity: 5 }]);
@@ -55,26 +44,20 @@ it('redelivering every event type of completed, failed, rejected and cancelled o
   const orders = [completed, failed, rejected, cancelled].map((o) => o.id);
   await Promise.all(orders.map((id) => settled(id)));
   await stockSettlesAt(product, { onHand: 2, reserved: 0 });
-  // The cancelled order's release (and a late stock.reserved's re-release) must have run too.
+  // The cancel does not wait for the timeout card's charge: it settles seconds later and the
+  // cancel's void step voids it. Snapshot once no payment is open and every event of the four
+  // orders is consumed (the cancelled order's release, and a late stock.reserved's re-release).
   await eventually(
     async () =>
       (
-        await testDb()`select 1 from inventory.reservations where order_id = ${cancelled.id} and status = 'HELD'`
+        await testDb()`select 1 from payment.payments where order_id in ${testDb()(orders)} and status = 'PENDING'`
       ).length === 0,
+    { timeoutMs: 60_000, what: 'every payment settled or voided' },
   );
-  // The cancel does not wait for the timeout card's charge: it settles seconds later and the
-  // cancel's void step voids it. Snapshot only once no payment is open and every event is out.
-  await eventually(
-    async () => {
-      const open =
-        await testDb()`select 1 from payment.payments where order_id in ${testDb()(orders)} and status = 'PENDING'`;
-      const unpublished =
-        await testDb()`select 1 from platform.outbox where key in ${testDb()(orders)} and published_at is null`;
-      return open.length === 0 && unpublished.length === 0;
-    },
-    { timeoutMs: 60_000, what: 'every payment settled or voided and every event published' },
-  );
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  await orderEventsConsumed(orders);
+  expect(
+    await testDb()`select 1 from inventory.reservations where order_id = ${cancelled.id} and status = 'HELD'`,
+  ).toHaveLength(0);
 
   const before = await Promise.all(orders.map((id) => snapshot(id, product)));
   const rows = await testDb()<
@@ -113,7 +96,8 @@ it('redelivering every event type of completed, failed, rejected and cancelled o
     },
     { timeoutMs: 30_000, what: 'redelivered records consumed' },
   );
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  // Whatever the copies made the saga write (there should be nothing) has run its course too.
+  await orderEventsConsumed(orders);
   const after = await Promise.all(orders.map((id) => snapshot(id, product)));
   expect(after).toEqual(before);
 }, 90_000);

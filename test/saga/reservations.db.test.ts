@@ -14,7 +14,7 @@ import { disconnectProducer } from '#layers/kafka/producer';
 import { TOPICS } from '#layers/topics';
 import { handler as reserveStock } from '../../functions/inventory/reserveStock.ts';
 import { reserveForOrder, settleForOrder } from '../../functions/inventory/reservation-service.ts';
-import { closeTestDb, createProduct, stockOf, testDb } from '../support/fixtures.ts';
+import { closeTestDb, seedProduct, stockOf, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
 
 process.env.DB_POOL_MAX = '12';
@@ -53,7 +53,7 @@ const eventsFor = async (orderId: string) =>
 
 describe('concurrency', () => {
   it('60 concurrent orders of 1–3 units on stock 25 never oversell and leave less than any refused order asked for', async () => {
-    const product = await createProduct({ onHand: 25 });
+    const product = await seedProduct({ onHand: 25 });
     const orders = Array.from({ length: 60 }, (_, i) => ({ orderId: randomUUID(), quantity: (i % 3) + 1 }));
     await allOnFirstTry(
       orders.map(({ orderId, quantity }) => reserve(orderId, [{ productId: product, quantity }])),
@@ -96,9 +96,9 @@ describe('concurrency', () => {
 
   it('bundles listing three products in opposite orders reserve and settle concurrently without a deadlock', async () => {
     const [a, b, c] = await Promise.all([
-      createProduct({ onHand: 1000 }),
-      createProduct({ onHand: 1000 }),
-      createProduct({ onHand: 1000 }),
+      seedProduct({ onHand: 1000 }),
+      seedProduct({ onHand: 1000 }),
+      seedProduct({ onHand: 1000 }),
     ]);
     const bundle = (i: number): Items => {
       const lines = [
@@ -136,7 +136,7 @@ describe('concurrency', () => {
   });
 
   it('a cancel that overtakes the reservation leaves nothing held, even when both race', async () => {
-    const product = await createProduct({ onHand: 50 });
+    const product = await seedProduct({ onHand: 50 });
     const orders = Array.from({ length: 20 }, () => randomUUID());
     await allOnFirstTry(
       orders.flatMap((orderId) => [
@@ -159,7 +159,7 @@ describe('all or nothing, with a stable reason', () => {
       (p: string) => `product ${p} can no longer be ordered`,
     ],
   ])('a bundle with %s holds none of its lines', async (_, fixture, reason) => {
-    const [plenty, scarce] = await Promise.all([createProduct({ onHand: 10 }), createProduct(fixture)]);
+    const [plenty, scarce] = await Promise.all([seedProduct({ onHand: 10 }), seedProduct(fixture)]);
     const orderId = randomUUID();
     await reserve(orderId, [
       { productId: plenty, quantity: 2 },
@@ -173,7 +173,7 @@ describe('all or nothing, with a stable reason', () => {
   });
 
   it('rejects an unknown product, and one the catalog deleted before inventory heard of it', async () => {
-    const plenty = await createProduct({ onHand: 10 });
+    const plenty = await seedProduct({ onHand: 10 });
     const unknown = randomUUID();
     const unknownOrder = randomUUID();
     await reserve(unknownOrder, [
@@ -187,7 +187,7 @@ describe('all or nothing, with a stable reason', () => {
       },
     ]);
 
-    const deletedInCatalog = await createProduct({ onHand: 10 });
+    const deletedInCatalog = await seedProduct({ onHand: 10 });
     await testDb()`update product.products set deleted_at = now() where id = ${deletedInCatalog}`;
     const deletedOrder = randomUUID();
     await reserve(deletedOrder, [{ productId: deletedInCatalog, quantity: 1 }]);
@@ -202,7 +202,7 @@ describe('all or nothing, with a stable reason', () => {
   });
 
   it('merges repeated lines of one product before checking the stock', async () => {
-    const product = await createProduct({ onHand: 3 });
+    const product = await seedProduct({ onHand: 3 });
     const tooMany = randomUUID();
     await reserve(tooMany, [
       { productId: product, quantity: 2 },
@@ -251,7 +251,7 @@ describe('idempotency', () => {
   };
 
   it('a redelivered order.placed (same event id, through the reserveStock handler) holds once and announces once', async () => {
-    const product = await createProduct({ onHand: 5 });
+    const product = await seedProduct({ onHand: 5 });
     const order = { orderId: randomUUID(), items: [{ productId: product, quantity: 2 }] };
     const eventId = randomUUID();
     const answers = await Promise.all(
@@ -268,7 +268,7 @@ describe('idempotency', () => {
   });
 
   it('a re-published order.placed (a new event id) does not hold twice, nor announce again', async () => {
-    const product = await createProduct({ onHand: 5 });
+    const product = await seedProduct({ onHand: 5 });
     const orderId = randomUUID();
     await allOnFirstTry([1, 2, 3].map(() => reserve(orderId, [{ productId: product, quantity: 2 }])));
     expect(await stockOf(product)).toEqual({ onHand: 5, reserved: 2 });
@@ -279,7 +279,7 @@ describe('idempotency', () => {
   });
 
   it('an order closed before its reservation, or rejected once, never holds later', async () => {
-    const product = await createProduct({ onHand: 5 });
+    const product = await seedProduct({ onHand: 5 });
     const cancelledFirst = randomUUID();
     await settle(cancelledFirst, TOPICS.orderCancelled);
     await reserve(cancelledFirst, [{ productId: product, quantity: 1 }]);
@@ -296,7 +296,7 @@ describe('idempotency', () => {
   });
 
   it('settles once: a second commit or a late release changes nothing', async () => {
-    const product = await createProduct({ onHand: 5 });
+    const product = await seedProduct({ onHand: 5 });
     const orderId = randomUUID();
     await reserve(orderId, [{ productId: product, quantity: 2 }]);
     await settle(orderId, TOPICS.orderCompleted);

@@ -76,3 +76,45 @@ export async function holdBackNextPaymentStep(orderId: string, action: 'charge' 
     { timeoutMs: 60_000, intervalMs: 20, what: `a pending ${action} step of ${orderId}` },
   );
 }
+
+/** Which consumer applies each order event type (its processed-record log names it). */
+export const CONSUMER_OF: Record<string, string> = {
+  'order.placed': 'inventory.reserveStock',
+  'stock.reserved': 'order.onStockReserved',
+  'stock.rejected': 'order.onStockRejected',
+  'payment.requested': 'order.processPayment',
+  'order.completed': 'inventory.settleReservation',
+  'order.failed': 'inventory.settleReservation',
+  'order.cancelled': 'inventory.settleReservation',
+};
+
+/**
+ * Waits until the saga has nothing left in flight for these orders: every event written for them
+ * (delayed payment steps included) is published and recorded as processed by its consumer. The
+ * positive signal before a "nothing changed" check. One statement reads both tables, so an event
+ * that a consumer writes as it commits cannot slip between two reads.
+ */
+export async function orderEventsConsumed(orderIds: string[], timeoutMs = 30_000): Promise<void> {
+  const sql = testDb();
+  let unconsumed: { type: string; eventId: string; published: boolean }[] = [];
+  try {
+    await eventually(
+      async () => {
+        unconsumed = await sql<typeof unconsumed>`
+          select o.payload->>'type' as type, o.payload->>'eventId' as event_id, o.published_at is not null as published
+          from platform.outbox o
+          where o.key in ${sql(orderIds)}
+            and not exists (
+              select 1 from platform.processed_records p
+              where p.record_key = o.payload->>'eventId'
+                and p.consumer = ${sql.json(CONSUMER_OF)}::jsonb ->> (o.payload->>'type'))`;
+        return unconsumed.length === 0;
+      },
+      { timeoutMs, intervalMs: 200 },
+    );
+  } catch {
+    throw new Error(
+      `events of orders ${orderIds.join(', ')} not consumed within ${timeoutMs} ms: ${JSON.stringify(unconsumed)}`,
+    );
+  }
+}

@@ -31,7 +31,12 @@ export interface ProductFixture {
   deleted?: boolean;
 }
 
-export async function createProduct({
+/**
+ * Seeds a product by SQL, bypassing the catalog API: its catalog row and its stock row, so order
+ * and inventory tests get a product without depending on the catalog service. (To create one as
+ * a user does, through POST /products, see `postProduct` in test/product/support.ts.)
+ */
+export async function seedProduct({
   price = 1999,
   currency = 'USD',
   onHand = 10,
