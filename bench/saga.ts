@@ -277,16 +277,7 @@ export async function runFlashSale(
     terminal.length === rows.length && rows.length
       ? (Math.max(...rows.map((r) => r.settled.getTime())) - startedAt) / 1000
       : null;
-  // order.completed commits the reservation asynchronously: wait for reserved to drop to 0.
-  let stockRow = { onHand: -1, reserved: -1 };
-  for (let i = 0; i < 50; i++) {
-    const [row] = await sql<
-      { onHand: number; reserved: number }[]
-    >`select on_hand as "onHand", reserved from inventory.stock where product_id = ${product!.id}`;
-    stockRow = row ?? stockRow;
-    if (stockRow.reserved === 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  const stockRow = await stockOnceSettled(sql, product!.id);
   const completed = rows.filter((r) => r.status === 'COMPLETED').length;
   return {
     orders,
@@ -358,15 +349,7 @@ export async function runBurst(
   const rows = await sql<{ status: string; settled: Date }[]>`
     select o.status, (select max(t.at) from orders.timeline t where t.order_id = o.id) as settled from orders.orders o where o.id = any(${written.map((w) => w.id)}::uuid[])`;
   const terminal = rows.filter((r) => TERMINAL.includes(r.status));
-  let stockRow = { onHand: -1, reserved: -1 };
-  for (let i = 0; i < 50; i++) {
-    const [row] = await sql<
-      { onHand: number; reserved: number }[]
-    >`select on_hand as "onHand", reserved from inventory.stock where product_id = ${product!.id}`;
-    stockRow = row ?? stockRow;
-    if (stockRow.reserved === 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  const stockRow = await stockOnceSettled(sql, product!.id);
   const completed = rows.filter((r) => r.status === 'COMPLETED').length;
   const writtenKeys = new Set(written.map((w) => w.key));
   return {
@@ -396,4 +379,18 @@ export async function runBurst(
     ),
     load: load(),
   };
+}
+
+/** The product's stock once reserved has dropped to 0 (order.completed commits asynchronously), or after 10 s. */
+async function stockOnceSettled(sql: Sql, productId: string): Promise<{ onHand: number; reserved: number }> {
+  let stock = { onHand: -1, reserved: -1 };
+  for (let i = 0; i < 50; i++) {
+    const [row] = await sql<
+      { onHand: number; reserved: number }[]
+    >`select on_hand as "onHand", reserved from inventory.stock where product_id = ${productId}`;
+    stock = row ?? stock;
+    if (stock.reserved === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return stock;
 }

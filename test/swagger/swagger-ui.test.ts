@@ -3,7 +3,8 @@
  * page loads from the local swagger-ui-dist package, shows every operation of the API, and
  * "Try it out" on GET /products gets a 200 from the running stack.
  */
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../support/browser.ts';
 import { apiUrl } from '../support/api.ts';
 
 let browser: Browser;
@@ -11,19 +12,7 @@ let page: Page;
 const offlineRequests: string[] = [];
 
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage();
   // Everything must come from the stack itself: the machine is offline, so no CDN.
   page.on('request', (request) => {
