@@ -147,6 +147,8 @@ function createPool(createInstance, { retired, held }, settings, log) {
   const idleOrder = new Set();
   let live = 0;
   const warm = new WeakSet();
+  /** Which function's state each instance belongs to. */
+  const owners = new WeakMap();
 
   const stateOf = (functionKey, definition) => {
     let state = functions.get(functionKey);
@@ -249,6 +251,7 @@ function createPool(createInstance, { retired, held }, settings, log) {
       throw new Error(`offline-concurrency: ${state.key} handed out an instance twice`);
     held.add(instance);
     state.instances.add(instance);
+    owners.set(instance, state);
     return instance;
   }
 
@@ -263,10 +266,7 @@ function createPool(createInstance, { retired, held }, settings, log) {
     return false;
   }
 
-  function ownerOf(instance) {
-    for (const state of functions.values()) if (state.instances.has(instance)) return state;
-    return undefined;
-  }
+  const ownerOf = (instance) => owners.get(instance);
 
   function retire(state, instance) {
     idleOrder.delete(instance);

@@ -30,6 +30,7 @@ import { CORRELATION_HEADER, EventEnvelope } from '../events.ts';
 import { inTransaction, publishPending } from '../outbox.ts';
 import { logger, traceHandler } from '../observability.ts';
 import { deadLetterTopic } from '../topics.ts';
+import { DEAD_LETTER_HEADERS, NON_RETRYABLE_CONDITION } from './dead-letters.ts';
 import { sendBatch } from './producer.ts';
 
 export interface KafkaBatchResponse {
@@ -58,22 +59,6 @@ export interface ConsumerOptions<S extends z.ZodType, P> {
    */
   prepare?: (event: ConsumedEvent<z.output<S>>) => Promise<P>;
 }
-
-/** Why a record went to the dead-letter topic: the headers every dead letter carries. */
-export const DEAD_LETTER_HEADERS = {
-  sourceTopic: 'lambda-esm-source-topic',
-  sourcePartition: 'lambda-esm-source-partition',
-  sourceOffset: 'lambda-esm-source-offset',
-  function: 'lambda-esm-function',
-  consumer: 'lambda-esm-consumer',
-  condition: 'lambda-esm-condition',
-  error: 'lambda-esm-error',
-  errorClass: 'lambda-esm-error-class',
-  attempts: 'lambda-esm-attempts',
-} as const;
-
-/** `lambda-esm-condition` of a record the handler dead-lettered itself (the plugin's are RetryAttemptsExhausted / RecordAgeExceeded). */
-export const NON_RETRYABLE_CONDITION = 'NonRetryableError';
 
 /** Decodes an MSK record's base64 value and header byte arrays. */
 export function decodeRecord(record: MSKRecord): { value: unknown; headers: Record<string, string> } {

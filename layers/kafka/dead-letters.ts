@@ -53,6 +53,22 @@ export const backlogSize = (backlog: Backlog) =>
 /** Failure headers the offline MSK plugin and the functions' own dead letters add. */
 export const FAILURE_HEADER_PREFIX = 'lambda-esm-';
 
+/** Why a record went to the dead-letter topic: the headers every dead letter carries. */
+export const DEAD_LETTER_HEADERS = {
+  sourceTopic: 'lambda-esm-source-topic',
+  sourcePartition: 'lambda-esm-source-partition',
+  sourceOffset: 'lambda-esm-source-offset',
+  function: 'lambda-esm-function',
+  consumer: 'lambda-esm-consumer',
+  condition: 'lambda-esm-condition',
+  error: 'lambda-esm-error',
+  errorClass: 'lambda-esm-error-class',
+  attempts: 'lambda-esm-attempts',
+} as const;
+
+/** `lambda-esm-condition` of a record the handler dead-lettered itself (the plugin's are RetryAttemptsExhausted / RecordAgeExceeded). */
+export const NON_RETRYABLE_CONDITION = 'NonRetryableError';
+
 /** A record to send back to the source topic. */
 export interface Replayable {
   key: Buffer | null;
@@ -239,20 +255,21 @@ export interface DeadLetter {
 }
 
 function toDeadLetter(partition: number, message: KafkaMessage): DeadLetter {
-  const header = (name: string) => message.headers?.[`${FAILURE_HEADER_PREFIX}${name}`]?.toString();
+  const H = DEAD_LETTER_HEADERS;
+  const header = (name: string) => message.headers?.[name]?.toString();
   const number = (name: string) => (header(name) === undefined ? undefined : Number(header(name)));
   return {
     partition,
     offset: Number(message.offset),
     at: new Date(Number(message.timestamp)).toISOString(),
     key: message.key?.toString() ?? null,
-    sourceTopic: header('source-topic'),
-    sourcePartition: number('source-partition'),
-    sourceOffset: number('source-offset'),
-    function: header('function'),
-    condition: header('condition'),
-    error: header('error'),
-    attempts: number('attempts'),
+    sourceTopic: header(H.sourceTopic),
+    sourcePartition: number(H.sourcePartition),
+    sourceOffset: number(H.sourceOffset),
+    function: header(H.function),
+    condition: header(H.condition),
+    error: header(H.error),
+    attempts: number(H.attempts),
     valuePreview: (message.value?.toString() ?? '').slice(0, 200),
   };
 }

@@ -62,10 +62,6 @@ export async function startOwnStack(name: string): Promise<OwnStack> {
     // The stack takes a given DATABASE_URL and KAFKA_BROKERS as they are (infra/local).
     process.env.DATABASE_URL = server.url;
     process.env.KAFKA_BROKERS = broker.brokers.join(',');
-    // The mappings' limits issue 13 sets in the template (the record age ends the retries, the
-    // count no longer does), applied here too in case the template still limits the count.
-    process.env.OFFLINE_MSK_MAXIMUM_RETRY_ATTEMPTS ??= '10000';
-    process.env.OFFLINE_MSK_MAXIMUM_RECORD_AGE_SECONDS ??= '3600';
     const offlineLog = path.join(ROOT, '.cache', 'logs', `offline-${name}-${process.pid}.log`);
     stack = await startStack({
       mode: 'test',
