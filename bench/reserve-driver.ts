@@ -48,7 +48,7 @@ export async function applyOnce(
 
 async function drive(options: DriverOptions): Promise<DriverResult> {
   const { createDb } = await import('#layers/db');
-  const { reserveForOrder } = await import('../functions/inventory/reservation-service.ts');
+  const { reserveStock } = await import('../functions/inventory/steps.ts');
   const sql = createDb(options.url, options.clients);
   const ids = Array.from({ length: options.products }, (_, i) => productId(i + 1));
   const latencies: number[] = [];
@@ -66,7 +66,7 @@ async function drive(options: DriverOptions): Promise<DriverResult> {
       const t0 = performance.now();
       try {
         await applyOnce(sql, 'inventory.reserveStock', eventId, (tx) =>
-          reserveForOrder(tx, { orderId, items: [line] }),
+          reserveStock(tx, { orderId, items: [line] }),
         );
         latencies.push(Math.round((performance.now() - t0) * 1000) / 1000);
       } catch (error) {

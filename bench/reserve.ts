@@ -1,6 +1,6 @@
 /**
  * Part 1: the reservation transaction. The app's own code path — the Kafka consumer's
- * processed-record insert plus `reserveForOrder` (functions/inventory/reservation-service.ts) in
+ * processed-record insert plus `reserveStock` (functions/inventory/steps.ts) in
  * one postgres.js transaction, on the app's pool settings (`createDb`) — driven directly by C
  * concurrent workers for a fixed time, against pgbench running the same statements
  * (bench/reserve.pgbench.sql) with the same client count, in a dedicated database created for the

@@ -83,19 +83,19 @@ try {
   proxied.host = `127.0.0.1:${(proxy.server.address() as net.AddressInfo).port}`;
   const { createDb } = await import('#layers/db');
   const { applyOnce } = await import('./reserve-driver.ts');
-  const { reserveForOrder, settleForOrder } = await import('../functions/inventory/reservation-service.ts');
+  const { reserveStock, settleReservation } = await import('../functions/inventory/steps.ts');
   const sql = createDb(proxied.toString(), 1);
   const items = products.map((productId, i) => ({ productId, quantity: i + 1 }));
   const cases = {
     'reserveStock, reserved': (orderId: string) =>
-      applyOnce(sql, 'inventory.reserveStock', randomUUID(), (tx) => reserveForOrder(tx, { orderId, items })),
+      applyOnce(sql, 'inventory.reserveStock', randomUUID(), (tx) => reserveStock(tx, { orderId, items })),
     'settleReservation, committed': (orderId: string) =>
       applyOnce(sql, 'inventory.settleReservation', randomUUID(), (tx) =>
-        settleForOrder(tx, orderId, 'order.completed'),
+        settleReservation(tx, { type: 'OrderCompleted', data: { orderId, paymentId: randomUUID() } }),
       ),
     'reserveStock, rejected': () =>
       applyOnce(sql, 'inventory.reserveStock', randomUUID(), (tx) =>
-        reserveForOrder(tx, { orderId: randomUUID(), items: [{ productId: products[0]!, quantity: 1000 }] }),
+        reserveStock(tx, { orderId: randomUUID(), items: [{ productId: products[0]!, quantity: 1000 }] }),
       ),
   };
   for (const round of ['prepare', 'count']) {

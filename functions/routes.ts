@@ -7,7 +7,7 @@ import { platformRoutes } from './platform/routes.ts';
 import { orderRoutes } from './order/routes.ts';
 import { paymentRoutes } from './payment/routes.ts';
 import { productRoutes } from './product/routes.ts';
-import { stockRoutes } from './inventory/stock-routes.ts';
+import { inventoryRoutes } from './inventory/routes.ts';
 import { consoleRoutes } from './console/routes.ts';
 
 export const API_INFO = {
@@ -17,4 +17,11 @@ export const API_INFO = {
     'Event-driven serverless shop backend. Money is an integer in minor units. Errors are RFC 9457 problem+json. Admin writes need the `x-api-key` header.',
 };
 
-export const allRoutes: readonly RouteSpec[] = [...platformRoutes, ...productRoutes, ...stockRoutes, ...orderRoutes, ...paymentRoutes, ...consoleRoutes];
+export const allRoutes: readonly RouteSpec[] = [
+  ...platformRoutes,
+  ...productRoutes,
+  ...inventoryRoutes,
+  ...orderRoutes,
+  ...paymentRoutes,
+  ...consoleRoutes,
+];

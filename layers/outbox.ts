@@ -1,5 +1,6 @@
 /**
- * The transactional outbox. `enqueue` writes an event in the caller's transaction; after the
+ * The transactional outbox. `publish` writes an event of the catalogue (events.ts) in the caller's
+ * transaction; after the
  * transaction commits, `inTransaction` publishes what it enqueued at once (the fast path), and
  * the scheduled relay (`publishDue`) publishes anything left behind and every row whose
  * `availableAt` lies in the future: that is how the saga schedules delayed re-enqueues.
@@ -9,20 +10,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { db, type Db, type Tx } from './db.ts';
-import { CORRELATION_HEADER, type EventEnvelope } from './events.ts';
+import { CORRELATION_HEADER, type EventDefinition, type EventEnvelope, type EventInput } from './events.ts';
 import { sendBatch } from './kafka/producer.ts';
 import { logger } from './observability.ts';
-import { topicName, type TopicName } from './topics.ts';
+import { topicName } from './topics.ts';
 
-export interface OutboxMessage<T = unknown> {
-  topic: TopicName;
-  /** Partition key: the aggregate id (order id, product id). */
-  key: string;
-  type: string;
-  data: T;
-  correlationId?: string;
+export interface PublishOptions {
+  /** Carried in the `correlation-id` header; the event's key (its aggregate id) when unset. */
+  correlationId?: string | undefined;
   /** Publish no earlier than this (delayed re-enqueue); now when unset. */
-  availableAt?: Date;
+  availableAt?: Date | undefined;
 }
 
 interface OutboxRow {
@@ -35,15 +32,27 @@ interface OutboxRow {
 
 const enqueuedBy = new WeakMap<Tx, string[]>();
 
-export async function enqueue<T>(tx: Tx, message: OutboxMessage<T>): Promise<string> {
-  const envelope: EventEnvelope<T> = { eventId: randomUUID(), type: message.type, occurredAt: new Date().toISOString(), data: message.data };
-  const headers = { 'event-type': message.type, ...(message.correlationId ? { [CORRELATION_HEADER]: message.correlationId } : {}) };
+/** Writes `event` to the outbox in `tx`: it is published once `tx` has committed. */
+export async function publish<E extends EventDefinition>(
+  tx: Tx,
+  event: E,
+  data: EventInput<E>,
+  { correlationId, availableAt }: PublishOptions = {},
+): Promise<string> {
+  const key = event.key(data);
+  const envelope: EventEnvelope<EventInput<E>> = {
+    eventId: randomUUID(),
+    type: event.type,
+    occurredAt: new Date().toISOString(),
+    data,
+  };
+  const headers = { 'event-type': event.type, [CORRELATION_HEADER]: correlationId ?? key };
   const [row] = await tx<{ id: string }[]>`
     insert into platform.outbox (topic, key, payload, headers, available_at)
-    values (${topicName(message.topic)}, ${message.key}, ${tx.json(envelope as never)}, ${tx.json(headers)}, ${message.availableAt ?? new Date()})
+    values (${topicName(event.topic)}, ${key}, ${tx.json(envelope as never)}, ${tx.json(headers)}, ${availableAt ?? new Date()})
     returning id`;
   const id = row!.id;
-  if (!message.availableAt || message.availableAt.getTime() <= Date.now()) enqueuedBy.get(tx)?.push(id);
+  if (!availableAt || availableAt.getTime() <= Date.now()) enqueuedBy.get(tx)?.push(id);
   return id;
 }
 
@@ -68,7 +77,9 @@ export async function inTransaction<T>(work: (tx: Tx) => Promise<T>, pending?: s
  */
 export async function publishPending(ids: readonly string[]): Promise<void> {
   if (!ids.length) return;
-  await publishRows(db(), [...ids]).catch((error: unknown) => logger.warn('outbox fast path failed; the relay will publish', { error: error as Error }));
+  await publishRows(db(), [...ids]).catch((error: unknown) =>
+    logger.warn('outbox fast path failed; the relay will publish', { error: error as Error }),
+  );
 }
 
 /** Publishes the given unpublished rows (those not already locked by another publisher). */
@@ -116,7 +127,11 @@ async function send(rows: OutboxRow[]): Promise<number> {
   await sendBatch(
     [...byTopic].map(([topic, topicRows]) => ({
       topic,
-      messages: topicRows.map((row) => ({ key: row.key, value: JSON.stringify(row.payload), headers: row.headers })),
+      messages: topicRows.map((row) => ({
+        key: row.key,
+        value: JSON.stringify(row.payload),
+        headers: row.headers,
+      })),
     })),
   );
   return rows.length;

@@ -5,7 +5,7 @@
  * checks the hops against the functions' yml.
  */
 import { TOPICS, type TopicName } from '#layers/topics';
-import { ORDER_STATUSES, isTerminal, type OrderStatus } from '../order/saga.ts';
+import { ORDER_STATUSES, isTerminal, type OrderStatus } from '../order/decisions.ts';
 
 export const SERVICES = ['product', 'inventory', 'order', 'payment'] as const;
 export type Service = (typeof SERVICES)[number];

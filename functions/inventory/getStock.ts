@@ -1,6 +1,6 @@
-/** GET /inventory/{productId}. */
+/** GET /inventory/{productId}: a product's stock level. */
 import { httpHandler } from '#layers/http/route';
-import { getStock } from './stock-service.ts';
-import * as routes from './stock-routes.ts';
+import * as routes from './routes.ts';
+import * as steps from './steps.ts';
 
-export const handler = httpHandler(routes.getStock, async ({ params }) => getStock(params.productId));
+export const handler = httpHandler(routes.getStock, async ({ params }) => steps.getStock(params.productId));

@@ -1,9 +1,9 @@
-/** Kafka trigger on product.created: the new product's stock row, with its initial stock. */
+/** onProductCreated (Kafka: product.created): the new product's stock row, with its initial stock. */
+import { ProductCreated } from '#layers/events';
 import { kafkaHandler } from '#layers/kafka/consumer';
-import { ProductCreatedData } from '#layers/schemas/product-events';
-import { stockForNewProduct } from './stock-service.ts';
+import * as steps from './steps.ts';
 
 export const handler = kafkaHandler(
-  { consumer: 'inventory.onProductCreated', schema: ProductCreatedData },
-  (tx, event) => stockForNewProduct(tx, event.data),
+  { consumer: 'inventory.onProductCreated', events: ProductCreated },
+  (tx, event) => steps.onProductCreated(tx, event.data),
 );

@@ -1,9 +1,9 @@
-/** Kafka trigger on product.deleted: the product can no longer be ordered. */
+/** onProductDeleted (Kafka: product.deleted): the product can no longer be ordered. */
+import { ProductDeleted } from '#layers/events';
 import { kafkaHandler } from '#layers/kafka/consumer';
-import { ProductDeletedData } from '#layers/schemas/product-events';
-import { retireDeletedProduct } from './stock-service.ts';
+import * as steps from './steps.ts';
 
 export const handler = kafkaHandler(
-  { consumer: 'inventory.onProductDeleted', schema: ProductDeletedData },
-  (tx, event) => retireDeletedProduct(tx, event.data),
+  { consumer: 'inventory.onProductDeleted', events: ProductDeleted },
+  (tx, event) => steps.onProductDeleted(tx, event.data),
 );

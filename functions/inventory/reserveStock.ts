@@ -1,9 +1,9 @@
 /** reserveStock (Kafka: order.placed): holds every item of the order or none. */
+import { OrderPlaced } from '#layers/events';
 import { kafkaHandler } from '#layers/kafka/consumer';
-import { OrderPlacedData } from '#layers/schemas/order-events';
-import { reserveForOrder } from './reservation-service.ts';
+import * as steps from './steps.ts';
 
 export const handler = kafkaHandler(
-  { consumer: 'inventory.reserveStock', schema: OrderPlacedData },
-  (tx, event) => reserveForOrder(tx, event.data),
+  { consumer: 'inventory.reserveStock', events: OrderPlaced },
+  (tx, event) => steps.reserveStock(tx, event.data),
 );

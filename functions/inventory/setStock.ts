@@ -1,8 +1,8 @@
 /** PUT /inventory/{productId} (admin): sets the units on hand. */
 import { httpHandler } from '#layers/http/route';
-import { setOnHand } from './stock-service.ts';
-import * as routes from './stock-routes.ts';
+import * as routes from './routes.ts';
+import * as steps from './steps.ts';
 
 export const handler = httpHandler(routes.setStock, async ({ params, body }) =>
-  setOnHand(params.productId, body.onHand),
+  steps.setStock(params.productId, body.onHand),
 );

@@ -1,9 +1,9 @@
 /** settleReservation (Kafka: order.completed, order.failed, order.cancelled): commits or releases held stock. */
+import { OrderCancelled, OrderCompleted, OrderFailed } from '#layers/events';
 import { kafkaHandler } from '#layers/kafka/consumer';
-import { OrderClosedData } from '#layers/schemas/order-events';
-import { settleForOrder } from './reservation-service.ts';
+import * as steps from './steps.ts';
 
 export const handler = kafkaHandler(
-  { consumer: 'inventory.settleReservation', schema: OrderClosedData },
-  (tx, event) => settleForOrder(tx, event.data.orderId, event.type),
+  { consumer: 'inventory.settleReservation', events: [OrderCompleted, OrderFailed, OrderCancelled] },
+  (tx, event) => steps.settleReservation(tx, event),
 );

@@ -1,6 +1,6 @@
-/** POST /orders/{id}/cancel. */
+/** POST /orders/{id}/cancel: cancels an order that is not yet COMPLETED. */
 import { httpHandler } from '#layers/http/route';
-import { cancelOrder } from './orders.ts';
-import { cancelOrder as route } from './routes.ts';
+import * as routes from './routes.ts';
+import * as steps from './steps.ts';
 
-export const handler = httpHandler(route, async ({ params }) => cancelOrder(params.id));
+export const handler = httpHandler(routes.cancelOrder, async ({ params }) => steps.cancelOrder(params.id));

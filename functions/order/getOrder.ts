@@ -1,6 +1,6 @@
-/** GET /orders/{id}. */
+/** GET /orders/{id}: one order. */
 import { httpHandler } from '#layers/http/route';
-import { getOrder } from './orders.ts';
-import { getOrder as route } from './routes.ts';
+import * as routes from './routes.ts';
+import * as steps from './steps.ts';
 
-export const handler = httpHandler(route, async ({ params }) => getOrder(params.id));
+export const handler = httpHandler(routes.getOrder, async ({ params }) => steps.getOrder(params.id));

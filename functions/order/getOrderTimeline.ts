@@ -1,6 +1,8 @@
-/** GET /orders/{id}/timeline: every transition, oldest first. */
+/** GET /orders/{id}/timeline: every transition of an order, oldest first. */
 import { httpHandler } from '#layers/http/route';
-import { getTimeline } from './orders.ts';
-import { getOrderTimeline as route } from './routes.ts';
+import * as routes from './routes.ts';
+import * as steps from './steps.ts';
 
-export const handler = httpHandler(route, async ({ params }) => getTimeline(params.id));
+export const handler = httpHandler(routes.getOrderTimeline, async ({ params }) =>
+  steps.getOrderTimeline(params.id),
+);

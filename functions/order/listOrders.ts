@@ -1,6 +1,6 @@
-/** GET /orders: newest first, keyset pagination. */
+/** GET /orders: a page of orders, newest first. */
 import { httpHandler } from '#layers/http/route';
-import { listOrders } from './orders.ts';
-import { listOrders as route } from './routes.ts';
+import * as routes from './routes.ts';
+import * as steps from './steps.ts';
 
-export const handler = httpHandler(route, async ({ query }) => listOrders(query));
+export const handler = httpHandler(routes.listOrders, async ({ query }) => steps.listOrders(query));

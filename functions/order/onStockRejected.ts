@@ -1,9 +1,9 @@
 /** onStockRejected (Kafka: stock.rejected): the order is REJECTED with the inventory's reason. */
+import { StockRejected } from '#layers/events';
 import { kafkaHandler } from '#layers/kafka/consumer';
-import { StockRejectedData } from '#layers/schemas/order-events';
-import { onStockRejected } from './saga-steps.ts';
+import * as steps from './steps.ts';
 
 export const handler = kafkaHandler(
-  { consumer: 'order.onStockRejected', schema: StockRejectedData },
-  (tx, event) => onStockRejected(tx, event.data),
+  { consumer: 'order.onStockRejected', events: StockRejected },
+  (tx, event) => steps.onStockRejected(tx, event.data),
 );

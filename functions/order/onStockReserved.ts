@@ -1,9 +1,9 @@
 /** onStockReserved (Kafka: stock.reserved): the order is RESERVED and its first payment attempt requested. */
+import { StockReserved } from '#layers/events';
 import { kafkaHandler } from '#layers/kafka/consumer';
-import { StockReservedData } from '#layers/schemas/order-events';
-import { onStockReserved } from './saga-steps.ts';
+import * as steps from './steps.ts';
 
 export const handler = kafkaHandler(
-  { consumer: 'order.onStockReserved', schema: StockReservedData },
-  (tx, event) => onStockReserved(tx, event.data),
+  { consumer: 'order.onStockReserved', events: StockReserved },
+  (tx, event) => steps.onStockReserved(tx, event.data),
 );

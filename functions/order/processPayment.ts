@@ -2,15 +2,15 @@
  * processPayment (Kafka: payment.requested): one payment step — a charge, an inquiry or a void —
  * called with no transaction open, then its consequence applied in the record's transaction.
  */
+import { PaymentRequested } from '#layers/events';
 import { kafkaHandler } from '#layers/kafka/consumer';
-import { PaymentRequestedData } from '#layers/schemas/order-events';
-import { applyPaymentCall, callPayment } from './saga-steps.ts';
+import * as steps from './steps.ts';
 
 export const handler = kafkaHandler(
   {
     consumer: 'order.processPayment',
-    schema: PaymentRequestedData,
-    prepare: (event) => callPayment(event.data),
+    events: PaymentRequested,
+    prepare: (event) => steps.callPayment(event.data),
   },
-  (tx, event, call) => applyPaymentCall(tx, event.data, call),
+  (tx, event, call) => steps.processPayment(tx, event.data, call),
 );

@@ -1,6 +1,6 @@
 /** GET /payments/{id}: the inquiry API. */
 import { httpHandler } from '#layers/http/route';
-import { getPayment } from './payments.ts';
-import { getPayment as route } from './routes.ts';
+import * as routes from './routes.ts';
+import * as steps from './steps.ts';
 
-export const handler = httpHandler(route, async ({ params }) => getPayment(params.id));
+export const handler = httpHandler(routes.getPayment, async ({ params }) => steps.getPayment(params.id));

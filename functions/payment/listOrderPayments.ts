@@ -1,6 +1,8 @@
 /** GET /orders/{id}/payments: every charge attempt of an order. */
 import { httpHandler } from '#layers/http/route';
-import { listPayments } from './payments.ts';
-import { listOrderPayments as route } from './routes.ts';
+import * as routes from './routes.ts';
+import * as steps from './steps.ts';
 
-export const handler = httpHandler(route, async ({ params }) => listPayments(params.id));
+export const handler = httpHandler(routes.listOrderPayments, async ({ params }) =>
+  steps.listOrderPayments(params.id),
+);

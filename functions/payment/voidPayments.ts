@@ -1,9 +1,6 @@
 /** voidPayments: voids a cancelled order's pending or approved charges; Lambda Invoke only. */
-import middy from '@middy/core';
-import { traceHandler } from '#layers/observability';
-import { VoidRequest, type VoidResult } from '#layers/schemas/payment';
-import { voidPayments } from './payments.ts';
+import { invokeHandler } from '#layers/invoke';
+import { VoidRequest } from '#layers/schemas/payment';
+import * as steps from './steps.ts';
 
-export const handler = middy<unknown, VoidResult>()
-  .use(traceHandler())
-  .handler(async (event) => voidPayments(VoidRequest.parse(event).orderId));
+export const handler = invokeHandler(VoidRequest, (request) => steps.voidPayments(request.orderId));

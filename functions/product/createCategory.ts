@@ -1,6 +1,6 @@
 /** POST /categories (admin). */
 import { httpHandler } from '#layers/http/route';
-import { createCategory } from './catalog.ts';
 import * as routes from './routes.ts';
+import * as steps from './steps.ts';
 
-export const handler = httpHandler(routes.createCategory, async ({ body }) => createCategory(body));
+export const handler = httpHandler(routes.createCategory, async ({ body }) => steps.createCategory(body));

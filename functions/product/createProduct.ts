@@ -1,8 +1,8 @@
 /** POST /products (admin): the product, its categories and product.created commit together. */
 import { httpHandler } from '#layers/http/route';
-import { createProduct } from './catalog.ts';
 import * as routes from './routes.ts';
+import * as steps from './steps.ts';
 
 export const handler = httpHandler(routes.createProduct, async ({ body, requestId }) =>
-  createProduct(body, requestId),
+  steps.createProduct(body, requestId),
 );

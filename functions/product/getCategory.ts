@@ -1,6 +1,6 @@
 /** GET /categories/{id}. */
 import { httpHandler } from '#layers/http/route';
-import { getCategory } from './catalog.ts';
 import * as routes from './routes.ts';
+import * as steps from './steps.ts';
 
-export const handler = httpHandler(routes.getCategory, async ({ params }) => getCategory(params.id));
+export const handler = httpHandler(routes.getCategory, async ({ params }) => steps.getCategory(params.id));

@@ -1,6 +1,6 @@
 /** GET /products/{id}. */
 import { httpHandler } from '#layers/http/route';
-import { getProduct } from './catalog.ts';
 import * as routes from './routes.ts';
+import * as steps from './steps.ts';
 
-export const handler = httpHandler(routes.getProduct, async ({ params }) => getProduct(params.id));
+export const handler = httpHandler(routes.getProduct, async ({ params }) => steps.getProduct(params.id));

@@ -1,6 +1,6 @@
 /** GET /categories. */
 import { httpHandler } from '#layers/http/route';
-import { listCategories } from './catalog.ts';
 import * as routes from './routes.ts';
+import * as steps from './steps.ts';
 
-export const handler = httpHandler(routes.listCategories, async () => listCategories());
+export const handler = httpHandler(routes.listCategories, async () => steps.listCategories());

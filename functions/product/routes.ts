@@ -12,7 +12,7 @@ import {
   ProductChanges,
   ProductListQuery,
   ProductPage,
-} from './schemas.ts';
+} from './contract.ts';
 
 const categoriesTag = ['Categories'];
 const productsTag = ['Products'];

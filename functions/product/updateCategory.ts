@@ -1,8 +1,8 @@
 /** PATCH /categories/{id} (admin). */
 import { httpHandler } from '#layers/http/route';
-import { updateCategory } from './catalog.ts';
 import * as routes from './routes.ts';
+import * as steps from './steps.ts';
 
 export const handler = httpHandler(routes.updateCategory, async ({ params, body }) =>
-  updateCategory(params.id, body),
+  steps.updateCategory(params.id, body),
 );

@@ -26,7 +26,7 @@ import { z } from 'zod';
 import type { IHeaders } from 'kafkajs';
 import { db, type Tx } from '../db.ts';
 import { isRetryable } from '../errors.ts';
-import { CORRELATION_HEADER, EventEnvelope } from '../events.ts';
+import { CORRELATION_HEADER, EventEnvelope, type EventDefinition, type EventOf } from '../events.ts';
 import { inTransaction, publishPending } from '../outbox.ts';
 import { logger, traceHandler } from '../observability.ts';
 import { deadLetterTopic } from '../topics.ts';
@@ -37,27 +37,29 @@ export interface KafkaBatchResponse {
   batchItemFailures: { itemIdentifier: { partition: string; offset: number } }[];
 }
 
-export interface ConsumedEvent<T> {
+/** A record as a consumer receives it: one of the events it listens to, its data parsed. */
+export type ConsumedEvent<E extends EventDefinition> = EventOf<E> & {
   eventId: string;
-  type: string;
   occurredAt: string;
-  data: T;
-  correlationId?: string;
+  correlationId?: string | undefined;
   topic: string;
   partition: number;
   offset: number;
-}
+};
 
-export interface ConsumerOptions<S extends z.ZodType, P> {
+export interface ConsumerOptions<E extends EventDefinition, P> {
   /** Stable name of this consumer; part of the idempotency key. */
   consumer: string;
-  /** Schema of the event's `data`. */
-  schema: S;
+  /**
+   * The event (or events, one per topic of the trigger) this consumer takes, from the catalogue
+   * (events.ts). A record of another type or shape cannot succeed: it is dead-lettered.
+   */
+  events: E | readonly E[];
   /**
    * Work before the record's transaction, with no transaction open (a call to another service);
    * skipped for an event already applied. Its result is `apply`'s third argument.
    */
-  prepare?: (event: ConsumedEvent<z.output<S>>) => Promise<P>;
+  prepare?: (event: ConsumedEvent<E>) => Promise<P>;
 }
 
 /** Decodes an MSK record's base64 value and header byte arrays. */
@@ -71,11 +73,21 @@ export function decodeRecord(record: MSKRecord): { value: unknown; headers: Reco
   return { value: text ? JSON.parse(text) : null, headers };
 }
 
-export function kafkaHandler<S extends z.ZodType, P = undefined>(
-  { consumer, schema, prepare }: ConsumerOptions<S, P>,
-  apply: (tx: Tx, event: ConsumedEvent<z.output<S>>, prepared: P) => Promise<void>,
+/** The envelope schema of the given events: one branch per type, told apart by `type`. */
+function envelopeOf(events: readonly EventDefinition[]): z.ZodType<EventEnvelope> {
+  const branches = events.map((event) =>
+    EventEnvelope.extend({ type: z.literal(event.type), data: event.data }),
+  );
+  const [first, ...rest] = branches;
+  if (!first) throw new Error('kafkaHandler needs at least one event');
+  return (rest.length ? z.discriminatedUnion('type', [first, ...rest]) : first) as z.ZodType<EventEnvelope>;
+}
+
+export function kafkaHandler<E extends EventDefinition, P = undefined>(
+  { consumer, events, prepare }: ConsumerOptions<E, P>,
+  apply: (tx: Tx, event: ConsumedEvent<E>, prepared: P) => Promise<void>,
 ) {
-  const Envelope = EventEnvelope.extend({ data: schema });
+  const Envelope = envelopeOf(Array.isArray(events) ? events : [events as E]);
   return middy<MSKEvent, KafkaBatchResponse, Error, Context>()
     .use(traceHandler())
     .handler(async (event) => {
@@ -117,7 +129,7 @@ export function kafkaHandler<S extends z.ZodType, P = undefined>(
       topic: record.topic,
       partition: record.partition,
       offset: Number(record.offset),
-    } as ConsumedEvent<z.output<S>>;
+    } as ConsumedEvent<E>;
     let prepared = undefined as P;
     if (prepare) {
       if (await alreadyApplied(envelope.eventId))

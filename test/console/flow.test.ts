@@ -35,7 +35,7 @@ describe('diagnose', () => {
   const at = (secondsAgo: number) => new Date(now.getTime() - secondsAgo * 1000).toISOString();
   const event = (over: Partial<JourneyEvent>): JourneyEvent => ({
     topic: 'order.placed',
-    type: 'order.placed',
+    type: 'OrderPlaced',
     createdAt: at(50),
     availableAt: at(50),
     publishedAt: at(50),
@@ -75,7 +75,7 @@ describe('diagnose', () => {
   it('a payment retry due later is waiting for its backoff', () => {
     const retry = event({
       topic: 'payment.requested',
-      type: 'payment.requested',
+      type: 'PaymentRequested',
       action: 'charge',
       attempt: 2,
       availableAt: new Date(now.getTime() + 4000).toISOString(),

@@ -9,11 +9,18 @@ import { Kafka, logLevel } from 'kafkajs';
 import { z } from 'zod';
 import { db } from '#layers/db';
 import { ConflictError } from '#layers/errors';
+import type { EventDefinition } from '#layers/events';
 import { decodeRecord, kafkaHandler } from '#layers/kafka/consumer';
 import { disconnectProducer } from '#layers/kafka/producer';
 import { eventually } from '../support/api.ts';
 
 const context = {} as Context;
+
+/** Events of the tests' own: the catalogue's shape, with data the tests choose. */
+const testEvent = <const Type extends string, Data extends z.ZodType>(type: Type, data: Data) =>
+  ({ type, topic: 'order.placed', data, key: () => 'k' }) satisfies EventDefinition<Type, Data>;
+const TestHappened = testEvent('TestHappened', z.object({ n: z.number() }));
+const TestUndone = testEvent('TestUndone', z.object({ reason: z.string() }));
 
 function record(
   topic: string,
@@ -21,8 +28,9 @@ function record(
   offset: number,
   data: unknown,
   eventId = randomUUID(),
+  type = 'TestHappened',
 ): MSKRecord {
-  const value = { eventId, type: 'test.happened', occurredAt: new Date().toISOString(), data };
+  const value = { eventId, type, occurredAt: new Date().toISOString(), data };
   return {
     topic,
     partition,
@@ -65,7 +73,7 @@ describe('kafkaHandler', () => {
   function testConsumer() {
     const applied: number[] = [];
     const consumer = `test-consumer-${randomUUID()}`;
-    const handler = kafkaHandler({ consumer, schema: z.object({ n: z.number() }) }, async (tx, event) => {
+    const handler = kafkaHandler({ consumer, events: TestHappened }, async (tx, event) => {
       if (event.data.n === -1) throw new Error('the database is away'); // unclassified: may pass
       if (event.data.n === -2) throw new ConflictError('a business rule refuses it');
       await tx`select 1`;
@@ -108,7 +116,28 @@ describe('kafkaHandler', () => {
     expect(await processed()).toBe(2); // the failed record's transaction recorded nothing
   });
 
-  it('writes a record that cannot succeed (wrong schema, not JSON, a business rule) to <topic>.dlq on its first failure; the partition goes on', async () => {
+  it('hands a consumer of several events each record as its own type, told apart by `type`', async () => {
+    const seen: string[] = [];
+    const handler = kafkaHandler(
+      { consumer: `test-consumer-${randomUUID()}`, events: [TestHappened, TestUndone] },
+      async (_tx, event) => {
+        // The discriminated union: each branch sees only its own event's data.
+        if (event.type === 'TestHappened') seen.push(`happened ${event.data.n}`);
+        else seen.push(`undone: ${event.data.reason}`);
+      },
+    );
+    const result = await handler(
+      batch(
+        record('t', 0, 1, { n: 3 }),
+        record('t', 0, 2, { reason: 'cancelled' }, randomUUID(), 'TestUndone'),
+      ),
+      context,
+    );
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(seen).toEqual(['happened 3', 'undone: cancelled']);
+  });
+
+  it('writes a record that cannot succeed (wrong schema, wrong type, not JSON, a business rule) to <topic>.dlq on its first failure; the partition goes on', async () => {
     const { applied, handler, processed } = testConsumer();
     const topic = `${process.env.KAFKA_TOPIC_PREFIX ?? ''}order.placed`;
     const marker = randomUUID();
@@ -122,18 +151,20 @@ describe('kafkaHandler', () => {
         notJson,
         record(topic, 2, 5, { n: -2, marker }),
         record(topic, 2, 6, { n: 6 }),
+        record(topic, 2, 7, { n: 7, marker }, randomUUID(), 'TestUndone'),
       ),
       context,
     );
     expect(result).toEqual({ batchItemFailures: [] });
     expect(applied).toEqual([6]);
-    const letters = await readDeadLetters(`${topic}.dlq`, marker, 3);
+    const letters = await readDeadLetters(`${topic}.dlq`, marker, 4);
     expect(
       letters.map((l) => [l.headers['lambda-esm-source-offset'], l.headers['lambda-esm-error-class']]),
     ).toEqual([
       ['3', 'ZodError'],
       ['4', 'SyntaxError'],
       ['5', 'ConflictError'],
+      ['7', 'ZodError'],
     ]);
     expect(letters[0]).toMatchObject({
       key: 'k',

@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { db } from '#layers/db';
 import { disconnectProducer } from '#layers/kafka/producer';
-import { enqueue, inTransaction, publishDue } from '#layers/outbox';
+import { ProductUpdated } from '#layers/events';
+import { inTransaction, publish, publishDue } from '#layers/outbox';
 import { TOPICS, topicName } from '#layers/topics';
 import { eventually } from '../support/api.ts';
 
@@ -15,7 +16,10 @@ const received: { key: string; value: any; headers: Record<string, string> }[] =
 let consumer: Consumer;
 
 beforeAll(async () => {
-  consumer = new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING }).consumer({ groupId: `outbox-test-${randomUUID()}` });
+  consumer = new Kafka({
+    brokers: process.env.KAFKA_BROKERS!.split(','),
+    logLevel: logLevel.NOTHING,
+  }).consumer({ groupId: `outbox-test-${randomUUID()}` });
   await consumer.connect();
   await consumer.subscribe({ topic: topicName(TOPICS.productUpdated), fromBeginning: true });
   await consumer.run({
@@ -36,15 +40,34 @@ afterAll(async () => {
 });
 
 const byKey = (key: string) => () => Promise.resolve(received.filter((m) => m.key === key));
-const published = async (id: string) => (await db()`select published_at from platform.outbox where id = ${id}`)[0]?.publishedAt;
+const published = async (id: string) =>
+  (await db()`select published_at from platform.outbox where id = ${id}`)[0]?.publishedAt;
+
+/** A product.updated of product `productId` with the given price. */
+const updated = (productId: string, price = 5) => ({
+  productId,
+  sku: 'SKU-1',
+  name: 'Lamp',
+  price,
+  currency: 'USD',
+  categoryIds: [],
+});
 
 describe('outbox', () => {
   it('publishes an event of a committed transaction at once, in the envelope, with headers', async () => {
     const key = randomUUID();
-    const id = await inTransaction((tx) => enqueue(tx, { topic: TOPICS.productUpdated, key, type: 'product.updated', data: { price: 5 }, correlationId: key }));
-    const [message] = await eventually(async () => ((await byKey(key)()).length ? byKey(key)() : undefined), { what: 'the event on Kafka' });
-    expect(message!.value).toMatchObject({ type: 'product.updated', data: { price: 5 }, eventId: expect.any(String) });
-    expect(message!.headers).toMatchObject({ 'correlation-id': key, 'event-type': 'product.updated' });
+    const id = await inTransaction((tx) =>
+      publish(tx, ProductUpdated, updated(key), { correlationId: 'corr-1' }),
+    );
+    const [message] = await eventually(async () => ((await byKey(key)()).length ? byKey(key)() : undefined), {
+      what: 'the event on Kafka',
+    });
+    expect(message!.value).toMatchObject({
+      type: 'ProductUpdated',
+      data: { productId: key, price: 5 },
+      eventId: expect.any(String),
+    });
+    expect(message!.headers).toMatchObject({ 'correlation-id': 'corr-1', 'event-type': 'ProductUpdated' });
     expect(await published(id)).toBeInstanceOf(Date);
   });
 
@@ -52,7 +75,7 @@ describe('outbox', () => {
     const key = randomUUID();
     await expect(
       inTransaction(async (tx) => {
-        await enqueue(tx, { topic: TOPICS.productUpdated, key, type: 'product.updated', data: {} });
+        await publish(tx, ProductUpdated, updated(key));
         throw new Error('abort');
       }),
     ).rejects.toThrow('abort');
@@ -63,13 +86,16 @@ describe('outbox', () => {
   it('holds a delayed event until it is due, then the relay publishes it', async () => {
     const key = randomUUID();
     const availableAt = new Date(Date.now() + 1500);
-    const id = await inTransaction((tx) => enqueue(tx, { topic: TOPICS.productUpdated, key, type: 'product.updated', data: { delayed: true }, availableAt }));
+    const id = await inTransaction((tx) => publish(tx, ProductUpdated, updated(key, 7), { availableAt }));
     await publishDue(db());
     expect(await published(id)).toBeNull();
-    const sentAt = await eventually(async () => {
-      await publishDue(db());
-      return published(id);
-    }, { what: 'the delayed row published', timeoutMs: 10_000 });
+    const sentAt = await eventually(
+      async () => {
+        await publishDue(db());
+        return published(id);
+      },
+      { what: 'the delayed row published', timeoutMs: 10_000 },
+    );
     expect((sentAt as Date).getTime()).toBeGreaterThanOrEqual(availableAt.getTime() - 50);
     await eventually(async () => (await byKey(key)()).length === 1, { what: 'the delayed event on Kafka' });
   });

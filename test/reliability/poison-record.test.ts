@@ -89,7 +89,7 @@ it('poison records go to order.placed.dlq on their first failure with their erro
         key: `poison-${marker}-${partition}`,
         value:
           partition % 2
-            ? JSON.stringify({ eventId: marker, type: 'order.placed', data: { orderId: 42, poison: marker } })
+            ? JSON.stringify({ eventId: marker, type: 'OrderPlaced', data: { orderId: 42, poison: marker } })
             : `not json ${marker}`,
       })),
     });

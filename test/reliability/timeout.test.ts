@@ -2,7 +2,7 @@
  * Fault: a Kafka-triggered function times out in the middle of its transaction. The fault comes
  * from data, not code: a trigger this test installs in the run's throwaway database makes
  * onProductCreated's transaction for one new product sleep past that function's Lambda timeout
- * (read from functions/inventory/stock.yml, else the provider's), once. The transaction must roll
+ * (read from functions/inventory/functions.yml, else the provider's), once. The transaction must roll
  * back (Postgres reports its transaction id as aborted), and the mapping's retry must do the work
  * exactly once: one stock row with the initial stock, and the product orderable.
  * The stall is keyed on an unusual initial stock, so no other test's product meets it.
@@ -29,7 +29,7 @@ function functionTimeout(file: string, name: string): number {
 }
 
 it('an onProductCreated that times out mid-transaction rolls back; the retry does the work once', async () => {
-  const stallSeconds = functionTimeout('functions/inventory/stock.yml', 'onProductCreated') + 3;
+  const stallSeconds = functionTimeout('functions/inventory/functions.yml', 'onProductCreated') + 3;
   const sql = testDb();
   const sku = `STALL-${randomUUID()}`;
   // The marker: an initial stock no other test uses.

@@ -23,7 +23,7 @@ it('a cancel between two payment attempts wins: no further attempt, stock releas
   // The scheduled attempt is still delivered; processPayment sees the order cancelled and skips it.
   const [scheduled] = await testDb()<{ eventId: string }[]>`
     select payload->>'eventId' as event_id from platform.outbox
-    where key = ${placed.id} and payload->>'type' = 'payment.requested' and (payload->'data'->>'attempt')::int = ${pending.attempt}`;
+    where key = ${placed.id} and payload->>'type' = 'PaymentRequested' and (payload->'data'->>'attempt')::int = ${pending.attempt}`;
   await eventually(
     async () =>
       (

@@ -1,15 +1,15 @@
 /** Unit tests (no I/O) of the saga's pure decisions: card table, backoff, next step, reservations. */
 import { uuidV5 } from '#layers/ids';
 import { paymentIdFor } from '#layers/schemas/payment';
-import { isWellFormedCardNumber } from '../../functions/order/card.ts';
+import { normaliseLines, rejectionReason } from '../../functions/inventory/decisions.ts';
 import {
   backoffMs,
   cancelDecision,
   decideAfterPayment,
+  isWellFormedCardNumber,
   type RetryPolicy,
-} from '../../functions/order/saga.ts';
-import { seededUniform, simulateCharge, TEST_CARDS } from '../../functions/payment/simulator.ts';
-import { normaliseLines, rejectionReason } from '../../functions/inventory/reservations.ts';
+} from '../../functions/order/decisions.ts';
+import { seededUniform, simulateCharge, TEST_CARDS } from '../../functions/payment/decisions.ts';
 
 const policy: RetryPolicy = {
   maxAttempts: 6,

@@ -10,10 +10,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, MSKEvent } from 'aws-lambda';
 import { db } from '#layers/db';
+import { OrderPlaced, StockRejected, StockReserved } from '#layers/events';
 import { disconnectProducer } from '#layers/kafka/producer';
 import { TOPICS } from '#layers/topics';
 import { handler as reserveStock } from '../../functions/inventory/reserveStock.ts';
-import { reserveForOrder, settleForOrder } from '../../functions/inventory/reservation-service.ts';
+import * as steps from '../../functions/inventory/steps.ts';
 import { closeTestDb, seedProduct, stockOf, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
 
@@ -28,8 +29,16 @@ afterAll(async () => {
 
 type Items = { productId: string; quantity: number }[];
 const reserve = (orderId: string, items: Items) =>
-  db().begin((tx) => reserveForOrder(tx, { orderId, items }));
-const settle = (orderId: string, event: string) => db().begin((tx) => settleForOrder(tx, orderId, event));
+  db().begin((tx) => steps.reserveStock(tx, { orderId, items }));
+type Closing = 'OrderCompleted' | 'OrderFailed' | 'OrderCancelled';
+const closing = (orderId: string, type: Closing) =>
+  type === 'OrderCompleted'
+    ? ({ type, data: { orderId, paymentId: randomUUID() } } as const)
+    : type === 'OrderFailed'
+      ? ({ type, data: { orderId, reason: 'payment failed' } } as const)
+      : ({ type, data: { orderId } } as const);
+const settle = (orderId: string, type: Closing) =>
+  db().begin((tx) => steps.settleReservation(tx, closing(orderId, type)));
 
 /** Runs every transaction once, concurrently, and fails naming the errors if any was refused. */
 async function allOnFirstTry(transactions: Promise<unknown>[]): Promise<void> {
@@ -73,14 +82,14 @@ describe('concurrency', () => {
     for (const order of holding)
       expect(await eventsFor(order.orderId)).toEqual([
         {
-          type: TOPICS.stockReserved,
+          type: StockReserved.type,
           data: { orderId: order.orderId, items: [{ productId: product, quantity: order.quantity }] },
         },
       ]);
     for (const order of refused)
       expect(await eventsFor(order.orderId)).toEqual([
         {
-          type: TOPICS.stockRejected,
+          type: StockRejected.type,
           data: {
             orderId: order.orderId,
             reason: expect.stringMatching(
@@ -90,7 +99,7 @@ describe('concurrency', () => {
         },
       ]);
 
-    await allOnFirstTry(orders.map(({ orderId }) => settle(orderId, TOPICS.orderFailed)));
+    await allOnFirstTry(orders.map(({ orderId }) => settle(orderId, 'OrderFailed')));
     expect(await stockOf(product)).toEqual({ onHand: 25, reserved: 0 });
   });
 
@@ -119,7 +128,7 @@ describe('concurrency', () => {
     // Settlements (in either outcome) and new reservations of the same products, all at once.
     const second = Array.from({ length: 40 }, () => randomUUID());
     await allOnFirstTry([
-      ...first.map((orderId, i) => settle(orderId, i % 2 ? TOPICS.orderCompleted : TOPICS.orderCancelled)),
+      ...first.map((orderId, i) => settle(orderId, i % 2 ? 'OrderCompleted' : 'OrderCancelled')),
       ...second.map((orderId, i) => reserve(orderId, bundle(i))),
     ]);
     expect([await stockOf(a), await stockOf(b), await stockOf(c)]).toEqual([
@@ -127,7 +136,7 @@ describe('concurrency', () => {
       { onHand: 960, reserved: 80 },
       { onHand: 940, reserved: 120 },
     ]);
-    await allOnFirstTry(second.map((orderId) => settle(orderId, TOPICS.orderCompleted)));
+    await allOnFirstTry(second.map((orderId) => settle(orderId, 'OrderCompleted')));
     expect([await stockOf(a), await stockOf(b), await stockOf(c)]).toEqual([
       { onHand: 940, reserved: 0 },
       { onHand: 880, reserved: 0 },
@@ -140,7 +149,7 @@ describe('concurrency', () => {
     const orders = Array.from({ length: 20 }, () => randomUUID());
     await allOnFirstTry(
       orders.flatMap((orderId) => [
-        settle(orderId, TOPICS.orderCancelled),
+        settle(orderId, 'OrderCancelled'),
         reserve(orderId, [{ productId: product, quantity: 1 }]),
       ]),
     );
@@ -168,7 +177,7 @@ describe('all or nothing, with a stable reason', () => {
     expect(await heldBy(orderId)).toEqual([]);
     expect(await stockOf(plenty)).toEqual({ onHand: 10, reserved: 0 });
     expect(await eventsFor(orderId)).toEqual([
-      { type: TOPICS.stockRejected, data: { orderId, reason: reason(scarce) } },
+      { type: StockRejected.type, data: { orderId, reason: reason(scarce) } },
     ]);
   });
 
@@ -182,7 +191,7 @@ describe('all or nothing, with a stable reason', () => {
     ]);
     expect(await eventsFor(unknownOrder)).toEqual([
       {
-        type: TOPICS.stockRejected,
+        type: StockRejected.type,
         data: { orderId: unknownOrder, reason: `product ${unknown} is unknown` },
       },
     ]);
@@ -193,7 +202,7 @@ describe('all or nothing, with a stable reason', () => {
     await reserve(deletedOrder, [{ productId: deletedInCatalog, quantity: 1 }]);
     expect(await eventsFor(deletedOrder)).toEqual([
       {
-        type: TOPICS.stockRejected,
+        type: StockRejected.type,
         data: { orderId: deletedOrder, reason: `product ${deletedInCatalog} can no longer be ordered` },
       },
     ]);
@@ -210,7 +219,7 @@ describe('all or nothing, with a stable reason', () => {
     ]);
     expect(await eventsFor(tooMany)).toEqual([
       {
-        type: TOPICS.stockRejected,
+        type: StockRejected.type,
         data: { orderId: tooMany, reason: `product ${product}: 4 requested, 3 available` },
       },
     ]);
@@ -221,7 +230,7 @@ describe('all or nothing, with a stable reason', () => {
     ]);
     expect(await heldBy(fits)).toEqual([{ productId: product, quantity: 3 }]);
     expect(await stockOf(product)).toEqual({ onHand: 3, reserved: 3 });
-    await settle(fits, TOPICS.orderCancelled);
+    await settle(fits, 'OrderCancelled');
   });
 });
 
@@ -231,7 +240,7 @@ describe('idempotency', () => {
     data: { orderId: string; items: Items },
     offset: number,
   ): MSKEvent => {
-    const value = { eventId, type: TOPICS.orderPlaced, occurredAt: new Date().toISOString(), data };
+    const value = { eventId, type: OrderPlaced.type, occurredAt: new Date().toISOString(), data };
     const record = {
       topic: TOPICS.orderPlaced,
       partition: 0,
@@ -264,7 +273,7 @@ describe('idempotency', () => {
     ]);
     expect(await stockOf(product)).toEqual({ onHand: 5, reserved: 2 });
     expect(await eventsFor(order.orderId)).toHaveLength(1);
-    await settle(order.orderId, TOPICS.orderCancelled);
+    await settle(order.orderId, 'OrderCancelled');
   });
 
   it('a re-published order.placed (a new event id) does not hold twice, nor announce again', async () => {
@@ -273,15 +282,15 @@ describe('idempotency', () => {
     await allOnFirstTry([1, 2, 3].map(() => reserve(orderId, [{ productId: product, quantity: 2 }])));
     expect(await stockOf(product)).toEqual({ onHand: 5, reserved: 2 });
     expect(await eventsFor(orderId)).toEqual([
-      { type: TOPICS.stockReserved, data: { orderId, items: [{ productId: product, quantity: 2 }] } },
+      { type: StockReserved.type, data: { orderId, items: [{ productId: product, quantity: 2 }] } },
     ]);
-    await settle(orderId, TOPICS.orderCompleted);
+    await settle(orderId, 'OrderCompleted');
   });
 
   it('an order closed before its reservation, or rejected once, never holds later', async () => {
     const product = await seedProduct({ onHand: 5 });
     const cancelledFirst = randomUUID();
-    await settle(cancelledFirst, TOPICS.orderCancelled);
+    await settle(cancelledFirst, 'OrderCancelled');
     await reserve(cancelledFirst, [{ productId: product, quantity: 1 }]);
     expect(await heldBy(cancelledFirst)).toEqual([]);
     expect(await eventsFor(cancelledFirst)).toEqual([]);
@@ -291,7 +300,7 @@ describe('idempotency', () => {
     await testDb()`update inventory.stock set on_hand = 10 where product_id = ${product}`;
     await reserve(rejected, [{ productId: product, quantity: 6 }]);
     expect(await heldBy(rejected)).toEqual([]);
-    expect((await eventsFor(rejected)).map((e) => e.type)).toEqual([TOPICS.stockRejected]);
+    expect((await eventsFor(rejected)).map((e) => e.type)).toEqual([StockRejected.type]);
     expect(await stockOf(product)).toEqual({ onHand: 10, reserved: 0 });
   });
 
@@ -299,8 +308,8 @@ describe('idempotency', () => {
     const product = await seedProduct({ onHand: 5 });
     const orderId = randomUUID();
     await reserve(orderId, [{ productId: product, quantity: 2 }]);
-    await settle(orderId, TOPICS.orderCompleted);
-    await allOnFirstTry([settle(orderId, TOPICS.orderCompleted), settle(orderId, TOPICS.orderCancelled)]);
+    await settle(orderId, 'OrderCompleted');
+    await allOnFirstTry([settle(orderId, 'OrderCompleted'), settle(orderId, 'OrderCancelled')]);
     expect(await stockOf(product)).toEqual({ onHand: 3, reserved: 0 });
     expect(await testDb()`select status from inventory.reservations where order_id = ${orderId}`).toEqual([
       { status: 'COMMITTED' },

@@ -69,7 +69,7 @@ export async function holdBackNextPaymentStep(orderId: string, action: 'charge' 
       const [row] = await testDb()<{ data: { attempt: number; action: string } }[]>`
         update platform.outbox set available_at = available_at + ${`${holdMs} milliseconds`}::interval
         where key = ${orderId} and published_at is null and available_at > now()
-          and payload->>'type' = 'payment.requested' and payload->'data'->>'action' = ${action}
+          and payload->>'type' = 'PaymentRequested' and payload->'data'->>'action' = ${action}
         returning payload->'data' as data`;
       return row?.data;
     },
@@ -79,13 +79,13 @@ export async function holdBackNextPaymentStep(orderId: string, action: 'charge' 
 
 /** Which consumer applies each order event type (its processed-record log names it). */
 export const CONSUMER_OF: Record<string, string> = {
-  'order.placed': 'inventory.reserveStock',
-  'stock.reserved': 'order.onStockReserved',
-  'stock.rejected': 'order.onStockRejected',
-  'payment.requested': 'order.processPayment',
-  'order.completed': 'inventory.settleReservation',
-  'order.failed': 'inventory.settleReservation',
-  'order.cancelled': 'inventory.settleReservation',
+  OrderPlaced: 'inventory.reserveStock',
+  StockReserved: 'order.onStockReserved',
+  StockRejected: 'order.onStockRejected',
+  PaymentRequested: 'order.processPayment',
+  OrderCompleted: 'inventory.settleReservation',
+  OrderFailed: 'inventory.settleReservation',
+  OrderCancelled: 'inventory.settleReservation',
 };
 
 /**

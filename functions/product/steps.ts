@@ -1,19 +1,13 @@
 /**
- * The product catalog's use cases, one per HTTP operation. Every product change commits together
+ * The product service's operations, one per function. Every product change commits together
  * with its event in the outbox (product.created carries the initial stock: that is how inventory
  * learns of a new product; product.deleted is how it stops selling one).
  */
 import { randomUUID } from 'node:crypto';
 import { db, type Tx } from '#layers/db';
 import { NotFoundError } from '#layers/errors';
-import { enqueue, inTransaction } from '#layers/outbox';
-import {
-  PRODUCT_EVENT_TYPES,
-  type ProductCreatedData,
-  type ProductDeletedData,
-  type ProductUpdatedData,
-} from '#layers/schemas/product-events';
-import { TOPICS } from '#layers/topics';
+import { ProductCreated, ProductDeleted, ProductUpdated } from '#layers/events';
+import { inTransaction, publish } from '#layers/outbox';
 import {
   assertCategoriesExist,
   chooseSlug,
@@ -21,8 +15,8 @@ import {
   decodeCursor,
   distinctIds,
   encodeCursor,
-} from './domain.ts';
-import * as repo from './repository.ts';
+} from './decisions.ts';
+import * as store from './store.ts';
 import type {
   Category,
   CategoryChanges,
@@ -31,7 +25,7 @@ import type {
   Product,
   ProductChanges,
   ProductListQuery,
-} from './schemas.ts';
+} from './contract.ts';
 
 const categoryNotFound = (id: string) => new NotFoundError(`No category with id ${id}.`);
 const productNotFound = (id: string) => new NotFoundError(`No product with id ${id}.`);
@@ -39,7 +33,7 @@ const productNotFound = (id: string) => new NotFoundError(`No product with id ${
 // ── categories ────────────────────────────────────────────────────────────────────────────────
 
 export async function createCategory(input: NewCategory): Promise<Category> {
-  return repo.insertCategory(db(), {
+  return store.insertCategory(db(), {
     id: randomUUID(),
     name: input.name,
     slug: chooseSlug(input.name, input.slug),
@@ -47,24 +41,24 @@ export async function createCategory(input: NewCategory): Promise<Category> {
 }
 
 export async function listCategories(): Promise<{ items: Category[] }> {
-  return { items: await repo.selectCategories(db()) };
+  return { items: await store.selectCategories(db()) };
 }
 
 export async function getCategory(id: string): Promise<Category> {
-  const category = await repo.selectCategory(db(), id);
+  const category = await store.selectCategory(db(), id);
   if (!category) throw categoryNotFound(id);
   return category;
 }
 
 export async function updateCategory(id: string, changes: CategoryChanges): Promise<Category> {
-  const category = await repo.updateCategory(db(), id, changes);
+  const category = await store.updateCategory(db(), id, changes);
   if (!category) throw categoryNotFound(id);
   return category;
 }
 
 /** Removes the category; products that were in it simply are no longer. */
 export async function deleteCategory(id: string): Promise<void> {
-  if (!(await repo.deleteCategory(db(), id))) throw categoryNotFound(id);
+  if (!(await store.deleteCategory(db(), id))) throw categoryNotFound(id);
 }
 
 // ── products ──────────────────────────────────────────────────────────────────────────────────
@@ -73,7 +67,7 @@ export async function createProduct(input: NewProduct, correlationId?: string): 
   const id = randomUUID();
   const categoryIds = distinctIds(input.categoryIds);
   return inTransaction(async (tx) => {
-    assertCategoriesExist(input.categoryIds, await repo.existingCategoryIds(tx, categoryIds));
+    assertCategoriesExist(input.categoryIds, await store.existingCategoryIds(tx, categoryIds));
     const record = {
       id,
       sku: input.sku,
@@ -82,13 +76,12 @@ export async function createProduct(input: NewProduct, correlationId?: string): 
       price: input.price,
       currency: input.currency,
     };
-    await repo.insertProduct(tx, record);
-    await repo.replaceProductCategories(tx, id, categoryIds);
-    await enqueue<ProductCreatedData>(tx, {
-      topic: TOPICS.productCreated,
-      key: id,
-      type: PRODUCT_EVENT_TYPES.created,
-      data: {
+    await store.insertProduct(tx, record);
+    await store.replaceProductCategories(tx, id, categoryIds);
+    await publish(
+      tx,
+      ProductCreated,
+      {
         productId: id,
         sku: record.sku,
         name: record.name,
@@ -96,14 +89,14 @@ export async function createProduct(input: NewProduct, correlationId?: string): 
         currency: record.currency,
         initialStock: input.initialStock,
       },
-      ...(correlationId ? { correlationId } : {}),
-    });
-    return (await repo.selectProduct(tx, id))!;
+      { correlationId },
+    );
+    return (await store.selectProduct(tx, id))!;
   });
 }
 
 export async function getProduct(id: string): Promise<Product> {
-  const product = await repo.selectProduct(db(), id);
+  const product = await store.selectProduct(db(), id);
   if (!product) throw productNotFound(id);
   return product;
 }
@@ -111,7 +104,7 @@ export async function getProduct(id: string): Promise<Product> {
 export async function listProducts(
   query: ProductListQuery,
 ): Promise<{ items: Product[]; nextCursor: string | null }> {
-  const page = await repo.selectProductPage(db(), {
+  const page = await store.selectProductPage(db(), {
     limit: query.limit + 1, // one more than asked tells whether another page follows
     ...(query.categoryId ? { categoryId: query.categoryId } : {}),
     ...(query.q ? { pattern: containsPattern(query.q) } : {}),
@@ -131,10 +124,10 @@ export async function updateProduct(
   correlationId?: string,
 ): Promise<Product> {
   return inTransaction(async (tx) => {
-    const record = await repo.updateProduct(tx, id, changes);
+    const record = await store.updateProduct(tx, id, changes);
     if (!record) throw productNotFound(id);
     await publishUpdated(tx, record, correlationId);
-    return (await repo.selectProduct(tx, id))!;
+    return (await store.selectProduct(tx, id))!;
   });
 }
 
@@ -145,47 +138,36 @@ export async function setProductCategories(
 ): Promise<Product> {
   const distinct = distinctIds(categoryIds);
   return inTransaction(async (tx) => {
-    const record = await repo.lockProduct(tx, id);
+    const record = await store.lockProduct(tx, id);
     if (!record) throw productNotFound(id);
-    assertCategoriesExist(categoryIds, await repo.existingCategoryIds(tx, distinct));
-    await repo.replaceProductCategories(tx, id, distinct);
+    assertCategoriesExist(categoryIds, await store.existingCategoryIds(tx, distinct));
+    await store.replaceProductCategories(tx, id, distinct);
     await publishUpdated(tx, record, correlationId);
-    return (await repo.selectProduct(tx, id))!;
+    return (await store.selectProduct(tx, id))!;
   });
 }
 
 /** Soft-deletes: orders keep their references, the sku is free again, inventory stops selling it. */
 export async function deleteProduct(id: string, correlationId?: string): Promise<void> {
   await inTransaction(async (tx) => {
-    const deleted = await repo.softDeleteProduct(tx, id);
+    const deleted = await store.softDeleteProduct(tx, id);
     if (!deleted) throw productNotFound(id);
-    await enqueue<ProductDeletedData>(tx, {
-      topic: TOPICS.productDeleted,
-      key: id,
-      type: PRODUCT_EVENT_TYPES.deleted,
-      data: { productId: id, sku: deleted.sku },
-      ...(correlationId ? { correlationId } : {}),
-    });
+    await publish(tx, ProductDeleted, { productId: id, sku: deleted.sku }, { correlationId });
   });
 }
 
 async function publishUpdated(
   tx: Tx,
-  record: repo.ProductRecord,
+  record: store.ProductRecord,
   correlationId: string | undefined,
 ): Promise<void> {
-  await enqueue<ProductUpdatedData>(tx, {
-    topic: TOPICS.productUpdated,
-    key: record.id,
-    type: PRODUCT_EVENT_TYPES.updated,
-    data: {
-      productId: record.id,
-      sku: record.sku,
-      name: record.name,
-      price: record.price,
-      currency: record.currency,
-      categoryIds: await repo.categoryIdsOf(tx, record.id),
-    },
-    ...(correlationId ? { correlationId } : {}),
-  });
+  const data = {
+    productId: record.id,
+    sku: record.sku,
+    name: record.name,
+    price: record.price,
+    currency: record.currency,
+    categoryIds: await store.categoryIdsOf(tx, record.id),
+  };
+  await publish(tx, ProductUpdated, data, { correlationId });
 }

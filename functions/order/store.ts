@@ -3,7 +3,7 @@
  * only by `cardToCharge`, for the payment step; no view of an order includes it.
  */
 import type { Queryable, Tx } from '#layers/db';
-import type { OrderStatus } from './saga.ts';
+import type { OrderStatus } from './decisions.ts';
 
 export interface OrderRow {
   id: string;

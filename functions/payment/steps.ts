@@ -1,5 +1,5 @@
 /**
- * The payment service's domain: charge (idempotent per `orderId:attempt`: a repeated call returns
+ * The payment service's operations, one per function: charge (idempotent per `orderId:attempt`: a repeated call returns
  * the recorded answer and never charges twice), inquiry, and reads. A slow charge (the timeout test
  * card, or chaos) is recorded PENDING with a settle time, and the call keeps running past it, so the
  * caller's Invoke times out first; whichever comes first — the call waking up or an inquiry after
@@ -27,8 +27,9 @@ import {
   settleDuePayment,
   voidOpenPayments,
   type PaymentRow,
-} from './repository.ts';
-import { simulateCharge, type SimulatedOutcome } from './simulator.ts';
+} from './store.ts';
+import type { PaymentView } from './contract.ts';
+import { simulateCharge, type SimulatedOutcome } from './decisions.ts';
 
 const rate = z.coerce.number().min(0).max(1).default(0);
 const PaymentEnv = z.object({
@@ -40,7 +41,7 @@ const PaymentEnv = z.object({
 });
 const env = once(() => readEnv(PaymentEnv));
 
-export async function charge(request: ChargeRequest): Promise<ChargeResult> {
+export async function chargePayment(request: ChargeRequest): Promise<ChargeResult> {
   const config = env();
   const outcome = simulateCharge(request.cardNumber, request.orderId, request.attempt, {
     failureRate: config.PAYMENT_FAILURE_RATE,
@@ -101,7 +102,7 @@ function recordedState(
 }
 
 /** The inquiry: how did this charge end? Settles a slow charge whose time has come. */
-export async function inquire(paymentId: string): Promise<InquiryResult> {
+export async function inquirePayment(paymentId: string): Promise<InquiryResult> {
   const row = await currentPayment(paymentId);
   return row ? { found: true, result: toResult(row) } : { found: false };
 }
@@ -119,7 +120,7 @@ export async function getPayment(paymentId: string): Promise<PaymentView> {
   return toView(row);
 }
 
-export async function listPayments(orderId: string): Promise<{ items: PaymentView[] }> {
+export async function listOrderPayments(orderId: string): Promise<{ items: PaymentView[] }> {
   const rows = await listPaymentsOfOrder(db(), orderId);
   const settled = await Promise.all(
     rows.map(async (row) =>
@@ -141,19 +142,6 @@ const toResult = (row: PaymentRow): ChargeResult => ({
   retryable: row.retryable,
   ...(row.failureCode ? { failureCode: row.failureCode } : {}),
 });
-
-export interface PaymentView {
-  id: string;
-  orderId: string;
-  attempt: number;
-  amount: number;
-  currency: string;
-  status: PaymentRow['status'];
-  failureCode?: string;
-  cardLast4: string;
-  createdAt: string;
-  settledAt?: string;
-}
 
 const toView = (row: PaymentRow): PaymentView => ({
   id: row.id,

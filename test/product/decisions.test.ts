@@ -8,8 +8,8 @@ import {
   distinctIds,
   encodeCursor,
   slugify,
-} from '../../functions/product/domain.ts';
-import { assertCanSetOnHand, toStockView } from '../../functions/inventory/stock-levels.ts';
+} from '../../functions/product/decisions.ts';
+import { assertCanSetOnHand, toStockView } from '../../functions/inventory/decisions.ts';
 
 describe('slugs', () => {
   it.each([

@@ -1,7 +1,8 @@
 /**
- * The order saga's decisions, as pure functions over plain values: which statuses may be
- * cancelled, how long to wait before a retry, and what to do after a payment step answered.
- * The I/O around them is in saga-steps.ts.
+ * The order service's decisions, as pure functions over plain values: the statuses, which may be
+ * cancelled, how long to wait before a retry, what to do after a payment step answered, and the
+ * card number checks done at placement (format and Luhn checksum). The I/O around them is in
+ * steps.ts.
  */
 export const ORDER_STATUSES = [
   'PENDING',
@@ -117,4 +118,18 @@ function retryOrFail(attempt: number, why: string, policy: RetryPolicy, random: 
     delayMs: backoffMs(attempt, policy, random),
     reason: why,
   };
+}
+
+export function isWellFormedCardNumber(cardNumber: string): boolean {
+  if (!/^\d{13,19}$/.test(cardNumber)) return false;
+  let sum = 0;
+  for (let i = 0; i < cardNumber.length; i++) {
+    let digit = Number(cardNumber[cardNumber.length - 1 - i]);
+    if (i % 2 === 1) {
+      digit *= 2;
+      if (digit > 9) digit -= 9;
+    }
+    sum += digit;
+  }
+  return sum % 10 === 0;
 }

@@ -38,31 +38,24 @@ export const Price = z
   .min(0)
   .max(MAX_PRICE)
   .meta({ description: 'Integer minor units (1999 with USD is 19.99 USD)' });
-export const CategoryIds = z
-  .array(z.uuid())
-  .max(MAX_CATEGORIES_PER_PRODUCT)
-  .meta({
-    description: 'Ids of existing categories; an unknown id answers 400 naming it. Duplicates count once.',
-  });
+export const CategoryIds = z.array(z.uuid()).max(MAX_CATEGORIES_PER_PRODUCT).meta({
+  description: 'Ids of existing categories; an unknown id answers 400 naming it. Duplicates count once.',
+});
 
 // ── categories ────────────────────────────────────────────────────────────────────────────────
 
-export const Category = z
-  .object({ id: z.uuid(), name: z.string(), slug: z.string() })
-  .meta({
-    id: 'Category',
-    example: { id: '0b6f3d4e-2a1c-4f5e-8d7c-9a0b1c2d3e4f', name: 'Garden tools', slug: 'garden-tools' },
-  });
+export const Category = z.object({ id: z.uuid(), name: z.string(), slug: z.string() }).meta({
+  id: 'Category',
+  example: { id: '0b6f3d4e-2a1c-4f5e-8d7c-9a0b1c2d3e4f', name: 'Garden tools', slug: 'garden-tools' },
+});
 export type Category = z.infer<typeof Category>;
 
-export const CategoryList = z
-  .object({ items: z.array(Category) })
-  .meta({
-    id: 'CategoryList',
-    example: {
-      items: [{ id: '0b6f3d4e-2a1c-4f5e-8d7c-9a0b1c2d3e4f', name: 'Garden tools', slug: 'garden-tools' }],
-    },
-  });
+export const CategoryList = z.object({ items: z.array(Category) }).meta({
+  id: 'CategoryList',
+  example: {
+    items: [{ id: '0b6f3d4e-2a1c-4f5e-8d7c-9a0b1c2d3e4f', name: 'Garden tools', slug: 'garden-tools' }],
+  },
+});
 
 export const NewCategory = z
   .strictObject({

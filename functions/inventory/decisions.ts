@@ -1,9 +1,45 @@
 /**
- * Reservation rules, pure. An order holds every line or none. The all-or-nothing test itself runs
- * inside the reservation statement (reservation-repository.ts), because it must read the stock
- * rows under the same lock that writes them; this module shapes what goes in (lines merged and in
- * lock order) and explains what comes out (why an order was refused).
+ * Inventory rules as plain functions. Stock levels: what a stock row shows to clients, and when an
+ * admin may set the units on hand. Reservations: an order holds every line or none; the
+ * all-or-nothing test itself runs inside the reservation statement (store.ts), because it must
+ * read the stock rows under the same lock that writes them, so this module shapes what goes in
+ * (lines merged and in lock order) and explains what comes out (why an order was refused).
  */
+import { ConflictError } from '#layers/errors';
+import type { Stock } from './contract.ts';
+
+export interface StockRow {
+  productId: string;
+  onHand: number;
+  reserved: number;
+  orderable: boolean;
+}
+
+/** Units that can still be ordered: none once the product is deleted. */
+export function toStockView(row: StockRow): Stock {
+  return {
+    productId: row.productId,
+    onHand: row.onHand,
+    reserved: row.reserved,
+    available: row.orderable ? row.onHand - row.reserved : 0,
+  };
+}
+
+/** On hand can never drop below what orders hold; a deleted product's stock is frozen. */
+export function assertCanSetOnHand(row: StockRow, onHand: number): void {
+  if (!row.orderable) {
+    throw new ConflictError(`Product ${row.productId} has been deleted; its stock can no longer be changed.`);
+  }
+  if (onHand < row.reserved) {
+    throw new ConflictError(
+      `Cannot set on hand to ${onHand}: orders hold ${row.reserved} unit${row.reserved === 1 ? '' : 's'} of product ${row.productId}.`,
+      {
+        errors: [{ path: 'body.onHand', message: `Must be at least ${row.reserved} (reserved)` }],
+      },
+    );
+  }
+}
+
 export interface Line {
   productId: string;
   quantity: number;

@@ -6,8 +6,8 @@
 import type { PendingQuery, Row } from 'postgres';
 import { isPgError, PgCode, type Queryable } from '#layers/db';
 import { ConflictError, ValidationError } from '#layers/errors';
-import type { PageKey } from './domain.ts';
-import type { Category, CategoryChanges, Product, ProductChanges } from './schemas.ts';
+import type { PageKey } from './decisions.ts';
+import type { Category, CategoryChanges, Product, ProductChanges } from './contract.ts';
 
 // ── categories ────────────────────────────────────────────────────────────────────────────────
 

@@ -1,0 +1,91 @@
+/**
+ * The inventory service's operations, one per function. Stock levels: reading and setting a
+ * product's units on hand, and following the catalog's product.created / product.deleted events
+ * (inventory learns of products only through them). The inventory side of the order saga: reserve
+ * an order's stock (all or nothing, in one transaction) and settle the reservation when the order
+ * closes. A closed order is remembered, so a cancel that overtakes the reservation (the events
+ * travel on different topics) leaves nothing held: whichever of the two runs second sees the
+ * other's effect. The saga steps run inside the Kafka consumer's transaction, which also records
+ * the event as processed, so a redelivery changes nothing.
+ */
+import { db, type Tx } from '#layers/db';
+import { NotFoundError } from '#layers/errors';
+import {
+  StockRejected,
+  StockReserved,
+  type EventData,
+  type EventOf,
+  type OrderCancelled,
+  type OrderCompleted,
+  type OrderFailed,
+  type OrderPlaced,
+  type ProductCreated,
+  type ProductDeleted,
+} from '#layers/events';
+import { publish } from '#layers/outbox';
+import { logger } from '#layers/observability';
+import type { Stock } from './contract.ts';
+import { assertCanSetOnHand, normaliseLines, rejectionReason, toStockView } from './decisions.ts';
+import * as store from './store.ts';
+
+const noStock = (productId: string) =>
+  new NotFoundError(
+    `No stock for product ${productId}: the product does not exist, or inventory has not yet learned of it.`,
+  );
+
+export async function getStock(productId: string): Promise<Stock> {
+  const row = await store.selectStock(db(), productId);
+  if (!row) throw noStock(productId);
+  return toStockView(row);
+}
+
+export async function setStock(productId: string, onHand: number): Promise<Stock> {
+  return db().begin(async (tx) => {
+    const row = await store.lockStockRow(tx, productId);
+    if (!row) throw noStock(productId);
+    assertCanSetOnHand(row, onHand);
+    return toStockView(await store.updateOnHand(tx, productId, onHand));
+  }) as Promise<Stock>;
+}
+
+export async function onProductCreated(tx: Tx, event: EventData<typeof ProductCreated>): Promise<void> {
+  await store.insertStock(tx, event.productId, event.initialStock);
+}
+
+export async function onProductDeleted(tx: Tx, event: EventData<typeof ProductDeleted>): Promise<void> {
+  await store.retireStock(tx, event.productId);
+}
+
+export async function reserveStock(tx: Tx, order: EventData<typeof OrderPlaced>): Promise<void> {
+  const lines = normaliseLines(order.items);
+  const outcome = await store.reserveLines(tx, order.orderId, lines);
+  if (outcome.kind === 'skipped') {
+    logger.info(
+      outcome.closed
+        ? 'order already closed (cancelled before its reservation); holding nothing'
+        : 'order already has reservations; nothing to do',
+    );
+    return;
+  }
+  if (outcome.kind === 'refused') {
+    const reason = rejectionReason(outcome.refusal);
+    logger.info('stock rejected', { reason });
+    await publish(tx, StockRejected, { orderId: order.orderId, reason });
+    return;
+  }
+  logger.info('stock reserved', { lines: lines.length });
+  await publish(tx, StockReserved, { orderId: order.orderId, items: lines });
+}
+
+/** order.completed commits the held stock; order.failed and order.cancelled release it. */
+export async function settleReservation(
+  tx: Tx,
+  closing: EventOf<typeof OrderCompleted | typeof OrderFailed | typeof OrderCancelled>,
+): Promise<void> {
+  const outcome = closing.type === 'OrderCompleted' ? 'COMMITTED' : 'RELEASED';
+  const settled = await store.settleHeld(tx, closing.data.orderId, outcome);
+  logger.info(settled.length ? `reservation ${outcome.toLowerCase()}` : 'no held reservation to settle', {
+    closingEvent: closing.type,
+    lines: settled.length,
+  });
+}

@@ -1,0 +1,48 @@
+/**
+ * The order service's calls to other services' Invoke APIs: the payment service's chargePayment,
+ * inquirePayment and voidPayments (RequestResponse, with a client-side deadline). A charge call
+ * that got no answer is followed by an inquiry, never blindly repeated (steps.ts).
+ */
+import { z } from 'zod';
+import { once, readEnv } from '#layers/env';
+import { invokeFunction } from '#layers/invoke';
+import { ChargeResult, InquiryResult, VoidResult, type ChargeRequest } from '#layers/schemas/payment';
+
+const PaymentClientEnv = z.object({
+  PAYMENT_CHARGE_FUNCTION: z
+    .string()
+    .min(1, 'PAYMENT_CHARGE_FUNCTION names the chargePayment Lambda function'),
+  PAYMENT_INQUIRY_FUNCTION: z
+    .string()
+    .min(1, 'PAYMENT_INQUIRY_FUNCTION names the inquirePayment Lambda function'),
+  PAYMENT_VOID_FUNCTION: z.string().min(1, 'PAYMENT_VOID_FUNCTION names the voidPayments Lambda function'),
+  PAYMENT_INVOKE_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
+});
+const env = once(() => readEnv(PaymentClientEnv));
+
+export async function chargeCard(request: ChargeRequest): Promise<ChargeResult> {
+  return invokeFunction(
+    env().PAYMENT_CHARGE_FUNCTION,
+    request,
+    ChargeResult,
+    env().PAYMENT_INVOKE_TIMEOUT_MS,
+  );
+}
+
+export async function inquirePayment(paymentId: string): Promise<InquiryResult> {
+  return invokeFunction(
+    env().PAYMENT_INQUIRY_FUNCTION,
+    { paymentId },
+    InquiryResult,
+    env().PAYMENT_INVOKE_TIMEOUT_MS,
+  );
+}
+
+export async function voidOrderPayments(orderId: string): Promise<VoidResult> {
+  return invokeFunction(
+    env().PAYMENT_VOID_FUNCTION,
+    { orderId },
+    VoidResult,
+    env().PAYMENT_INVOKE_TIMEOUT_MS,
+  );
+}

@@ -1,0 +1,491 @@
+/**
+ * The order service's operations, one per function: placing (with Idempotency-Key), reading,
+ * listing, the timeline and cancelling over HTTP, and the saga steps its Kafka consumers run
+ * inside the consumer's transaction (which also records the event as processed).
+ *
+ * Placing writes the order, its first timeline entry and the order.placed event in one transaction
+ * (transactional outbox). Placement refuses only malformed requests; unknown, deleted or short
+ * products are the inventory's call and end the order REJECTED asynchronously. A product listed
+ * twice is merged into one line.
+ *
+ * Each saga step first locks the order row and checks that the order is still where the event
+ * expects it; a stale or repeated event changes nothing. Payment: stock.reserved requests payment
+ * {attempt 1, charge}; processPayment charges through the Lambda Invoke API and decides
+ * (decisions.ts). No lock is held across that call: the step records its attempt and commits,
+ * calls the payment function with no transaction open (`callPayment`), then locks the order again
+ * and applies the answer only if that attempt is still the current one (`processPayment`). A charge
+ * call that times out is followed by an inquiry before anything else; a charge still settling is
+ * inquired again later (a delayed payment.requested {action: inquire}), never charged anew.
+ * Transient failures request the next attempt with exponential backoff via the outbox's
+ * `availableAt`. A cancel after the first charge requests a `void` step, so a charge that settles
+ * after the cancel is voided.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { db, type Queryable, type Tx } from '#layers/db';
+import { once, readEnv } from '#layers/env';
+import { ConflictError, NotFoundError, ValidationError } from '#layers/errors';
+import {
+  OrderCancelled,
+  OrderCompleted,
+  OrderFailed,
+  OrderPlaced,
+  PaymentRequested,
+  type EventData,
+  type StockRejected,
+  type StockReserved,
+} from '#layers/events';
+import { logger, metrics, MetricUnit } from '#layers/observability';
+import { inTransaction, publish } from '#layers/outbox';
+import { paymentIdFor, type ChargeResult } from '#layers/schemas/payment';
+import { InvokeTimeoutError } from '#layers/invoke';
+import { chargeCard, inquirePayment, voidOrderPayments } from './clients.ts';
+import { MAX_QUANTITY, type OrderView, type PlaceOrderBody, type TimelineView } from './contract.ts';
+import {
+  cancelDecision,
+  decideAfterPayment,
+  type NextStep,
+  type OrderStatus,
+  type PaymentAnswer,
+  type RetryPolicy,
+} from './decisions.ts';
+import * as store from './store.ts';
+
+/** One step of a payment, as processPayment receives it (defaults applied). */
+type PaymentStep = EventData<typeof PaymentRequested>;
+
+/** Currency of an order whose products are all unknown (it is going to be REJECTED anyway). */
+const FALLBACK_CURRENCY = 'USD';
+
+export async function placeOrder(body: PlaceOrderBody, idempotencyKey?: string): Promise<OrderView> {
+  const lines = mergeLines(body.items);
+  const requestHash = createHash('sha256')
+    .update(JSON.stringify({ customerId: body.customerId, lines, card: body.payment.cardNumber }))
+    .digest('hex');
+  if (idempotencyKey) {
+    const earlier = await store.findOrderByIdempotencyKey(db(), idempotencyKey);
+    if (earlier) return sameRequestOrConflict(earlier, requestHash);
+  }
+  const prices = new Map(
+    (
+      await store.catalogPrices(
+        db(),
+        lines.map((line) => line.productId),
+      )
+    ).map((p) => [p.id, p]),
+  );
+  const currencies = new Set([...prices.values()].map((p) => p.currency));
+  if (currencies.size > 1)
+    throw new ValidationError(
+      `The products of one order must share a currency (got ${[...currencies].join(', ')}); place one order per currency.`,
+    );
+  const items = lines.map((line) => ({ ...line, unitPrice: prices.get(line.productId)?.price ?? 0 }));
+  const total = items.reduce((sum, item) => sum + item.quantity * item.unitPrice, 0);
+  const currency = [...currencies][0] ?? FALLBACK_CURRENCY;
+  const orderId = randomUUID();
+
+  const placed = await inTransaction(async (tx) => {
+    const row = await store.insertOrder(tx, {
+      id: orderId,
+      customerId: body.customerId,
+      total,
+      currency,
+      idempotencyKey: idempotencyKey ?? null,
+      requestHash,
+      cardNumber: body.payment.cardNumber,
+      items,
+    });
+    if (!row) return undefined;
+    // One round trip for the three writes: postgres.js pipelines the queries of a transaction sent together.
+    await Promise.all([
+      store.insertItems(tx, { id: orderId, items }),
+      store.addTimeline(
+        tx,
+        orderId,
+        'PENDING',
+        `order placed: ${items.length} line(s), total ${total} ${currency}`,
+      ),
+      publish(tx, OrderPlaced, { orderId, items: lines }),
+    ]);
+    return row;
+  });
+  if (placed) {
+    logger.info('order placed', { orderId, lines: items.length, total, currency });
+    return toView(
+      placed,
+      items.map((item) => ({ orderId, ...item })),
+    );
+  }
+  // A concurrent request with the same key won the insert.
+  const winner = await store.findOrderByIdempotencyKey(db(), idempotencyKey!);
+  if (!winner) throw new Error('idempotency key conflicted but its order cannot be read');
+  return sameRequestOrConflict(winner, requestHash);
+}
+
+function mergeLines(items: PlaceOrderBody['items']): { productId: string; quantity: number }[] {
+  const merged = new Map<string, number>();
+  for (const item of items) merged.set(item.productId, (merged.get(item.productId) ?? 0) + item.quantity);
+  const lines = [...merged]
+    .map(([productId, quantity]) => ({ productId, quantity }))
+    .sort((a, b) => a.productId.localeCompare(b.productId));
+  const tooMany = lines.find((line) => line.quantity > MAX_QUANTITY);
+  if (tooMany)
+    throw new ValidationError(
+      `Product ${tooMany.productId} is ordered ${tooMany.quantity} times in all; at most ${MAX_QUANTITY} per product.`,
+      { errors: [{ path: 'body.items', message: `at most ${MAX_QUANTITY} units per product` }] },
+    );
+  return lines;
+}
+
+async function sameRequestOrConflict(order: store.OrderRow, requestHash: string): Promise<OrderView> {
+  if (order.requestHash !== requestHash)
+    throw new ConflictError('This Idempotency-Key was already used with a different request body.');
+  return viewOf(db(), order);
+}
+
+export async function getOrder(id: string): Promise<OrderView> {
+  const order = await store.findOrder(db(), id);
+  if (!order) throw new NotFoundError(`Order ${id} does not exist.`);
+  return viewOf(db(), order);
+}
+
+export async function getOrderTimeline(id: string): Promise<TimelineView> {
+  if (!(await store.findOrder(db(), id))) throw new NotFoundError(`Order ${id} does not exist.`);
+  const entries = await store.timelineOf(db(), id);
+  return {
+    items: entries.map((entry) => ({
+      at: entry.at.toISOString(),
+      status: entry.status,
+      detail: entry.detail,
+    })),
+  };
+}
+
+export async function listOrders(query: {
+  customerId?: string;
+  status?: OrderStatus;
+  limit: number;
+  cursor?: string;
+}): Promise<{ items: OrderView[]; nextCursor: string | null }> {
+  const rows = await store.pageOfOrders(db(), { ...query, limit: query.limit + 1, after: query.cursor });
+  const page = rows.slice(0, query.limit);
+  const items = await store.itemsOf(
+    db(),
+    page.map((row) => row.id),
+  );
+  return {
+    items: page.map((row) =>
+      toView(
+        row,
+        items.filter((item) => item.orderId === row.id),
+      ),
+    ),
+    nextCursor: rows.length > query.limit ? (page.at(-1)?.id ?? null) : null,
+  };
+}
+
+export async function cancelOrder(id: string): Promise<OrderView> {
+  await inTransaction(async (tx) => {
+    const order = await store.lockOrder(tx, id);
+    if (!order) throw new NotFoundError(`Order ${id} does not exist.`);
+    const decision = cancelDecision(order.status);
+    if (decision === 'refuse')
+      throw new ConflictError(`Order ${id} is ${order.status} and can no longer be cancelled.`);
+    if (decision === 'already') return;
+    await store.updateOrder(tx, id, { status: 'CANCELLED', failureReason: 'cancelled by request' });
+    await store.addTimeline(
+      tx,
+      id,
+      'CANCELLED',
+      `cancelled by request while ${order.status}; releasing stock`,
+    );
+    await publish(tx, OrderCancelled, { orderId: id });
+    // The last charge may still settle (its call timed out): have the saga void it.
+    if (order.paymentAttempts > 0)
+      await requestPayment(tx, id, { attempt: order.paymentAttempts, action: 'void', inquiries: 0 });
+    countOrderOutcome('CANCELLED');
+  });
+  return getOrder(id);
+}
+
+async function viewOf(sql: Queryable, order: store.OrderRow): Promise<OrderView> {
+  return toView(order, await store.itemsOf(sql, [order.id]));
+}
+
+function toView(
+  order: store.OrderRow,
+  items: { productId: string; quantity: number; unitPrice: number }[],
+): OrderView {
+  return {
+    id: order.id,
+    customerId: order.customerId,
+    status: order.status,
+    items: items.map((item) => ({
+      productId: item.productId,
+      quantity: item.quantity,
+      unitPrice: item.unitPrice,
+    })),
+    total: order.total,
+    currency: order.currency,
+    paymentAttempts: order.paymentAttempts,
+    ...(order.failureReason ? { failureReason: order.failureReason } : {}),
+    createdAt: order.createdAt.toISOString(),
+    updatedAt: order.updatedAt.toISOString(),
+  };
+}
+
+const SagaEnv = z.object({
+  PAYMENT_RETRY_BASE_MS: z.coerce.number().int().positive().default(1000),
+  PAYMENT_RETRY_CAP_MS: z.coerce.number().int().positive().default(30_000),
+  PAYMENT_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(6),
+  PAYMENT_INQUIRY_DELAY_MS: z.coerce.number().int().min(0).default(1000),
+  PAYMENT_MAX_INQUIRIES: z.coerce.number().int().min(1).default(20),
+});
+const policy = once((): RetryPolicy => {
+  const env = readEnv(SagaEnv);
+  return {
+    maxAttempts: env.PAYMENT_MAX_ATTEMPTS,
+    baseMs: env.PAYMENT_RETRY_BASE_MS,
+    capMs: env.PAYMENT_RETRY_CAP_MS,
+    inquiryDelayMs: env.PAYMENT_INQUIRY_DELAY_MS,
+    maxInquiries: env.PAYMENT_MAX_INQUIRIES,
+  };
+});
+
+export async function onStockReserved(tx: Tx, data: EventData<typeof StockReserved>): Promise<void> {
+  const order = await store.lockOrder(tx, data.orderId);
+  if (!order) return logger.warn('stock reserved for an unknown order');
+  // A cancelled order's stock is released by inventory itself (it serialises cancel and reserve).
+  if (order.status !== 'PENDING') return logger.info('stock.reserved ignored', { status: order.status });
+  await store.updateOrder(tx, order.id, { status: 'RESERVED' });
+  await store.addTimeline(
+    tx,
+    order.id,
+    'RESERVED',
+    `stock reserved for ${data.items.length} line(s); requesting payment`,
+  );
+  await requestPayment(tx, order.id, { attempt: 1, action: 'charge', inquiries: 0 });
+}
+
+export async function onStockRejected(tx: Tx, data: EventData<typeof StockRejected>): Promise<void> {
+  const order = await store.lockOrder(tx, data.orderId);
+  if (!order || order.status !== 'PENDING')
+    return logger.info('stock.rejected ignored', { status: order?.status });
+  await store.updateOrder(tx, order.id, { status: 'REJECTED', failureReason: data.reason });
+  await store.addTimeline(tx, order.id, 'REJECTED', `stock rejected: ${data.reason}`);
+  countOrderOutcome('REJECTED');
+}
+
+/** What a payment step learnt from the payment service, before its transaction. */
+export type PaymentCall =
+  | { kind: 'skipped' }
+  | { kind: 'answered'; answer: PaymentAnswer; notes: string[] }
+  | { kind: 'voided'; voided: string[] };
+
+/**
+ * The part of a payment step that calls the payment service, with no transaction open: a charge
+ * first records its attempt on the order and commits (so a cancel meanwhile sees it and voids
+ * it), then charges; an inquiry asks; a void voids. Nothing here holds the order's row lock or a
+ * connection while the payment function runs. A charge step that is run again (its Lambda timed
+ * out after the attempt was recorded) charges the same attempt again: the payment id is a UUIDv5
+ * of order and attempt, so the payment service answers with what it recorded.
+ */
+export async function callPayment(step: PaymentStep): Promise<PaymentCall> {
+  if (step.action === 'void') {
+    const order = await store.findOrder(db(), step.orderId);
+    if (order?.status !== 'CANCELLED') {
+      logger.info('void skipped: the order is not cancelled', { status: order?.status });
+      return { kind: 'skipped' };
+    }
+    return { kind: 'voided', voided: (await voidOrderPayments(step.orderId)).voided };
+  }
+  const started = await inTransaction((tx) => startAttempt(tx, step));
+  if (!started) return { kind: 'skipped' };
+  if (step.action === 'inquire')
+    return { kind: 'answered', answer: await inquire(step.orderId, step.attempt), notes: [] };
+  return charge(started.order, started.cardNumber, step.attempt);
+}
+
+/** Locks the order, checks the step is the one it awaits, and records a charge's attempt. */
+async function startAttempt(
+  tx: Tx,
+  step: PaymentStep,
+): Promise<{ order: store.OrderRow; cardNumber: string } | undefined> {
+  const order = await store.lockOrder(tx, step.orderId);
+  if (!order || order.status !== 'RESERVED') {
+    logger.info('payment step skipped: the order is not awaiting payment', {
+      status: order?.status,
+      attempt: step.attempt,
+    });
+    return undefined;
+  }
+  const fresh = step.action === 'charge' && order.paymentAttempts === step.attempt - 1;
+  if (!fresh && order.paymentAttempts !== step.attempt) {
+    logger.info('stale payment step skipped', { attempt: step.attempt, recorded: order.paymentAttempts });
+    return undefined;
+  }
+  if (fresh) await store.updateOrder(tx, order.id, { paymentAttempts: step.attempt });
+  return { order, cardNumber: step.action === 'charge' ? await store.cardToCharge(tx, order.id) : '' };
+}
+
+/**
+ * The transaction part of a payment step: locks the order again and applies the answer if the
+ * attempt is still the one the order awaits. An answer that comes after a cancel is not applied:
+ * the cancel recorded a void step for this attempt, which runs after this one (same key, same
+ * partition) and voids whatever the charge left pending or approved.
+ */
+export async function processPayment(tx: Tx, step: PaymentStep, call: PaymentCall): Promise<void> {
+  if (call.kind === 'skipped') return;
+  if (call.kind === 'voided') {
+    if (call.voided.length)
+      await store.addTimeline(
+        tx,
+        step.orderId,
+        'CANCELLED',
+        `voided ${call.voided.length} charge(s) of the cancelled order (${call.voided.join(', ')})`,
+      );
+    return;
+  }
+  const order = await store.lockOrder(tx, step.orderId);
+  if (!order || order.status !== 'RESERVED' || order.paymentAttempts !== step.attempt) {
+    logger.info('payment answer not applied: the order moved on during the call', {
+      status: order?.status,
+      attempt: step.attempt,
+      answer: call.answer.kind,
+    });
+    if (order?.status === 'CANCELLED')
+      await store.addTimeline(
+        tx,
+        order.id,
+        'CANCELLED',
+        `payment attempt ${step.attempt} answered ${call.answer.kind} after the cancel; the cancel's void step voids it`,
+      );
+    return;
+  }
+  for (const note of call.notes) await store.addTimeline(tx, order.id, 'RESERVED', note);
+  countPaymentAttempt(step.action === 'charge' ? call.answer.kind : `inquiry-${call.answer.kind}`);
+  await apply(tx, order, step, decideAfterPayment(call.answer, step, policy()));
+}
+
+async function charge(order: store.OrderRow, cardNumber: string, attempt: number): Promise<PaymentCall> {
+  try {
+    const result = await chargeCard({
+      orderId: order.id,
+      attempt,
+      amount: order.total,
+      currency: order.currency,
+      cardNumber,
+    });
+    return { kind: 'answered', answer: fromResult(result), notes: [] };
+  } catch (error) {
+    const why =
+      error instanceof InvokeTimeoutError
+        ? 'the charge call timed out'
+        : `the charge call failed (${(error as Error).message})`;
+    logger.warn(`payment attempt ${attempt}: ${why}; inquiring before anything else`, {
+      error: error as Error,
+    });
+    return {
+      kind: 'answered',
+      answer: await inquire(order.id, attempt),
+      notes: [`payment attempt ${attempt}: ${why}; asked the payment service how it ended`],
+    };
+  }
+}
+
+async function inquire(orderId: string, attempt: number): Promise<PaymentAnswer> {
+  try {
+    const inquiry = await inquirePayment(paymentIdFor(orderId, attempt));
+    return inquiry.found ? fromResult(inquiry.result) : { kind: 'absent' };
+  } catch (error) {
+    return { kind: 'unknown', why: `inquiry failed (${(error as Error).message})` };
+  }
+}
+
+function fromResult(result: ChargeResult): PaymentAnswer {
+  switch (result.status) {
+    case 'APPROVED':
+      return { kind: 'approved', paymentId: result.paymentId };
+    case 'DECLINED':
+      return { kind: 'declined', code: result.failureCode ?? 'declined' };
+    case 'FAILED':
+      return result.retryable
+        ? { kind: 'failed', code: result.failureCode ?? 'failed' }
+        : { kind: 'declined', code: result.failureCode ?? 'failed' };
+    case 'PENDING':
+      return { kind: 'pending' };
+    case 'VOIDED':
+      return { kind: 'declined', code: 'voided' };
+  }
+}
+
+async function apply(tx: Tx, order: store.OrderRow, step: PaymentStep, next: NextStep): Promise<void> {
+  const { id } = order;
+  switch (next.kind) {
+    case 'complete':
+      await store.updateOrder(tx, id, { status: 'COMPLETED' });
+      await store.addTimeline(
+        tx,
+        id,
+        'COMPLETED',
+        `payment attempt ${step.attempt} approved (payment ${next.paymentId}); stock committed`,
+      );
+      await publish(tx, OrderCompleted, { orderId: id, paymentId: next.paymentId });
+      countOrderOutcome('COMPLETED');
+      return;
+    case 'fail':
+      await store.updateOrder(tx, id, { status: 'FAILED', failureReason: next.reason });
+      await store.addTimeline(tx, id, 'FAILED', `${next.reason}; releasing stock`);
+      await publish(tx, OrderFailed, { orderId: id, reason: next.reason });
+      countOrderOutcome('FAILED');
+      return;
+    case 'retry': {
+      const at = new Date(Date.now() + next.delayMs);
+      await store.addTimeline(
+        tx,
+        id,
+        'RESERVED',
+        `payment attempt ${step.attempt} failed (${next.reason}); attempt ${next.nextAttempt} scheduled at ${at.toISOString()}`,
+      );
+      await requestPayment(tx, id, { attempt: next.nextAttempt, action: 'charge', inquiries: 0 }, at);
+      return;
+    }
+    case 'inquire': {
+      const at = new Date(Date.now() + next.delayMs);
+      await store.addTimeline(
+        tx,
+        id,
+        'RESERVED',
+        `payment attempt ${step.attempt} ${next.reason}; inquiring again at ${at.toISOString()}`,
+      );
+      await requestPayment(
+        tx,
+        id,
+        { attempt: step.attempt, action: 'inquire', inquiries: next.inquiries },
+        at,
+      );
+      return;
+    }
+  }
+}
+
+/** Asks processPayment to run a payment step, now or (a retry, a later inquiry) at `availableAt`. */
+async function requestPayment(
+  tx: Tx,
+  orderId: string,
+  step: Omit<PaymentStep, 'orderId'>,
+  availableAt?: Date,
+): Promise<void> {
+  await publish(tx, PaymentRequested, { ...step, orderId }, { availableAt });
+}
+
+/** One CloudWatch metric (embedded metric format) per saga outcome and per payment answer. */
+function count(name: string, dimension: string, value: string): void {
+  const single = metrics.singleMetric();
+  single.addDimension(dimension, value);
+  single.addMetric(name, MetricUnit.Count, 1);
+}
+
+const countOrderOutcome = (outcome: 'COMPLETED' | 'REJECTED' | 'FAILED' | 'CANCELLED') =>
+  count('OrdersFinished', 'outcome', outcome);
+const countPaymentAttempt = (result: string) => count('PaymentAttempts', 'result', result);
