@@ -84,15 +84,19 @@ export async function publishPending(ids: readonly string[]): Promise<void> {
 
 /** Publishes the given unpublished rows (those not already locked by another publisher). */
 export async function publishRows(sql: Db, ids: string[]): Promise<number> {
-  return sql.begin(async (tx) => {
-    // Marked published and locked in one statement; the send failing rolls the mark back.
-    const rows = await tx<OutboxRow[]>`
-      update platform.outbox o set published_at = now(), attempts = o.attempts + 1
-      from (select id from platform.outbox where id = any(${ids}::bigint[]) and published_at is null order by id for update skip locked) due
-      where o.id = due.id
-      returning o.id, o.topic, o.key, o.payload, o.headers`;
-    return send(rows);
-  });
+  const attempted: string[] = [];
+  return recordingFailure(sql, attempted, () =>
+    sql.begin(async (tx) => {
+      // Marked published and locked in one statement; the send failing rolls the mark back.
+      const rows = await tx<OutboxRow[]>`
+        update platform.outbox o set published_at = now(), attempts = o.attempts + 1, last_error = null
+        from (select id from platform.outbox where id = any(${ids}::bigint[]) and published_at is null order by id for update skip locked) due
+        where o.id = due.id
+        returning o.id, o.topic, o.key, o.payload, o.headers`;
+      attempted.push(...rows.map((row) => row.id));
+      return send(rows);
+    }),
+  );
 }
 
 const RELAY_LOCK = 7_201_156;
@@ -102,16 +106,43 @@ const RELAY_LOCK = 7_201_156;
  * relays never interleave one key's events; returns how many it sent (0 when another holds the lock).
  */
 export async function publishDue(sql: Db, limit = 500): Promise<number> {
-  return sql.begin(async (tx) => {
-    const [lock] = await tx<{ locked: boolean }[]>`select pg_try_advisory_xact_lock(${RELAY_LOCK}) as locked`;
-    if (!lock?.locked) return 0;
-    const rows = await tx<OutboxRow[]>`
-      update platform.outbox o set published_at = now(), attempts = o.attempts + 1
-      from (select id from platform.outbox where published_at is null and available_at <= now() order by id limit ${limit} for update skip locked) due
-      where o.id = due.id
-      returning o.id, o.topic, o.key, o.payload, o.headers`;
-    return send(rows);
-  });
+  const attempted: string[] = [];
+  return recordingFailure(sql, attempted, () =>
+    sql.begin(async (tx) => {
+      const [lock] = await tx<
+        { locked: boolean }[]
+      >`select pg_try_advisory_xact_lock(${RELAY_LOCK}) as locked`;
+      if (!lock?.locked) return 0;
+      const rows = await tx<OutboxRow[]>`
+        update platform.outbox o set published_at = now(), attempts = o.attempts + 1, last_error = null
+        from (select id from platform.outbox where published_at is null and available_at <= now() order by id limit ${limit} for update skip locked) due
+        where o.id = due.id
+        returning o.id, o.topic, o.key, o.payload, o.headers`;
+      attempted.push(...rows.map((row) => row.id));
+      return send(rows);
+    }),
+  );
+}
+
+/**
+ * Runs a publish; when it fails, the rows it tried stay unpublished (the mark rolled back) and get
+ * the attempt and the error recorded, so an operator sees why a row is late (`last_error`).
+ */
+async function recordingFailure(
+  sql: Db,
+  attempted: readonly string[],
+  publishing: () => Promise<number>,
+): Promise<number> {
+  try {
+    return await publishing();
+  } catch (error) {
+    if (attempted.length) {
+      const reason = `${(error as Error).name}: ${(error as Error).message}`.slice(0, 1000);
+      await sql`update platform.outbox set attempts = attempts + 1, last_error = ${reason}
+                where id = any(${[...attempted]}::bigint[]) and published_at is null`.catch(() => undefined);
+    }
+    throw error;
+  }
 }
 
 /** Sends the rows to Kafka in id order (one key's events keep their order), one batch per call. */

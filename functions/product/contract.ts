@@ -1,6 +1,6 @@
 /**
  * The product service's HTTP schemas: the single source of request validation, of the types the
- * handlers and repository share (z.infer), and of the OpenAPI document.
+ * steps and store share (z.infer), and of the OpenAPI document.
  */
 import { z } from 'zod';
 

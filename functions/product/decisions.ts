@@ -1,6 +1,6 @@
 /**
  * Catalog rules as plain functions (no I/O): slugs, pagination cursors, search patterns and the
- * checks on category references. The repository and the use cases in catalog.ts build on them.
+ * checks on category references. store.ts and steps.ts build on them.
  */
 import { ValidationError, type FieldError } from '#layers/errors';
 
@@ -40,7 +40,7 @@ export function encodeCursor(key: PageKey): string {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** The repository renders created_at as UTC ISO 8601 with microseconds (Postgres' precision). */
+/** store.ts renders created_at as UTC ISO 8601 with microseconds (Postgres' precision). */
 const UTC_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 function isUtcMicros(text: string): boolean {

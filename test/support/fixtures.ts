@@ -1,7 +1,7 @@
 /**
  * Test data written straight into Postgres (the catalog API is another service's concern): a
  * product with its stock row, and a database handle for assertions. Test cards are in
- * functions/payment/simulator.ts.
+ * functions/payment/decisions.ts.
  */
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
