@@ -20,7 +20,7 @@ const PaymentClientEnv = z.object({
 });
 const env = once(() => readEnv(PaymentClientEnv));
 
-export async function chargeCard(request: ChargeRequest): Promise<ChargeResult> {
+export async function chargePayment(request: ChargeRequest): Promise<ChargeResult> {
   return invokeFunction(
     env().PAYMENT_CHARGE_FUNCTION,
     request,
@@ -38,7 +38,7 @@ export async function inquirePayment(paymentId: string): Promise<InquiryResult> 
   );
 }
 
-export async function voidOrderPayments(orderId: string): Promise<VoidResult> {
+export async function voidPayments(orderId: string): Promise<VoidResult> {
   return invokeFunction(
     env().PAYMENT_VOID_FUNCTION,
     { orderId },

@@ -39,7 +39,7 @@ import { logger, metrics, MetricUnit } from '#layers/observability';
 import { inTransaction, publish } from '#layers/outbox';
 import { paymentIdFor, type ChargeResult } from '#layers/schemas/payment';
 import { InvokeTimeoutError } from '#layers/invoke';
-import { chargeCard, inquirePayment, voidOrderPayments } from './clients.ts';
+import * as clients from './clients.ts';
 import { MAX_QUANTITY, type OrderView, type PlaceOrderBody, type TimelineView } from './contract.ts';
 import {
   cancelDecision,
@@ -297,7 +297,7 @@ export async function callPayment(step: PaymentStep): Promise<PaymentCall> {
       logger.info('void skipped: the order is not cancelled', { status: order?.status });
       return { kind: 'skipped' };
     }
-    return { kind: 'voided', voided: (await voidOrderPayments(step.orderId)).voided };
+    return { kind: 'voided', voided: (await clients.voidPayments(step.orderId)).voided };
   }
   const started = await inTransaction((tx) => startAttempt(tx, step));
   if (!started) return { kind: 'skipped' };
@@ -369,7 +369,7 @@ export async function processPayment(tx: Tx, step: PaymentStep, call: PaymentCal
 
 async function charge(order: store.OrderRow, cardNumber: string, attempt: number): Promise<PaymentCall> {
   try {
-    const result = await chargeCard({
+    const result = await clients.chargePayment({
       orderId: order.id,
       attempt,
       amount: order.total,
@@ -395,7 +395,7 @@ async function charge(order: store.OrderRow, cardNumber: string, attempt: number
 
 async function inquire(orderId: string, attempt: number): Promise<PaymentAnswer> {
   try {
-    const inquiry = await inquirePayment(paymentIdFor(orderId, attempt));
+    const inquiry = await clients.inquirePayment(paymentIdFor(orderId, attempt));
     return inquiry.found ? fromResult(inquiry.result) : { kind: 'absent' };
   } catch (error) {
     return { kind: 'unknown', why: `inquiry failed (${(error as Error).message})` };
