@@ -96,8 +96,7 @@ export async function placeOrder(body: PlaceOrderBody, idempotencyKey?: string):
       items,
     });
     if (!row) return undefined;
-    // One round trip for the three writes: postgres.js pipelines the queries of a transaction sent together.
-    await Promise.all([
+    await pipelined(
       store.insertItems(tx, { id: orderId, items }),
       store.addTimeline(
         tx,
@@ -106,7 +105,7 @@ export async function placeOrder(body: PlaceOrderBody, idempotencyKey?: string):
         `order placed: ${items.length} line(s), total ${total} ${currency}`,
       ),
       publish(tx, OrderPlaced, { orderId, items: lines }),
-    ]);
+    );
     return row;
   });
   if (placed) {
@@ -192,17 +191,14 @@ export async function cancelOrder(id: string): Promise<OrderView> {
     if (decision === 'refuse')
       throw new ConflictError(`Order ${id} is ${order.status} and can no longer be cancelled.`);
     if (decision === 'already') return;
-    await store.updateOrder(tx, id, { status: 'CANCELLED', failureReason: 'cancelled by request' });
-    await store.addTimeline(
-      tx,
-      id,
-      'CANCELLED',
-      `cancelled by request while ${order.status}; releasing stock`,
+    await pipelined(
+      store.updateOrder(tx, id, { status: 'CANCELLED', failureReason: 'cancelled by request' }),
+      store.addTimeline(tx, id, 'CANCELLED', `cancelled by request while ${order.status}; releasing stock`),
+      publish(tx, OrderCancelled, { orderId: id }),
+      // The last charge may still settle (its call timed out): have the saga void it.
+      order.paymentAttempts > 0 &&
+        requestPayment(tx, id, { attempt: order.paymentAttempts, action: 'void', inquiries: 0 }),
     );
-    await publish(tx, OrderCancelled, { orderId: id });
-    // The last charge may still settle (its call timed out): have the saga void it.
-    if (order.paymentAttempts > 0)
-      await requestPayment(tx, id, { attempt: order.paymentAttempts, action: 'void', inquiries: 0 });
     countOrderOutcome('CANCELLED');
   });
   return getOrder(id);
@@ -257,22 +253,26 @@ export async function onStockReserved(tx: Tx, data: EventData<typeof StockReserv
   if (!order) return logger.warn('stock reserved for an unknown order');
   // A cancelled order's stock is released by inventory itself (it serialises cancel and reserve).
   if (order.status !== 'PENDING') return logger.info('stock.reserved ignored', { status: order.status });
-  await store.updateOrder(tx, order.id, { status: 'RESERVED' });
-  await store.addTimeline(
-    tx,
-    order.id,
-    'RESERVED',
-    `stock reserved for ${data.items.length} line(s); requesting payment`,
+  await pipelined(
+    store.updateOrder(tx, order.id, { status: 'RESERVED' }),
+    store.addTimeline(
+      tx,
+      order.id,
+      'RESERVED',
+      `stock reserved for ${data.items.length} line(s); requesting payment`,
+    ),
+    requestPayment(tx, order.id, { attempt: 1, action: 'charge', inquiries: 0 }),
   );
-  await requestPayment(tx, order.id, { attempt: 1, action: 'charge', inquiries: 0 });
 }
 
 export async function onStockRejected(tx: Tx, data: EventData<typeof StockRejected>): Promise<void> {
   const order = await store.lockOrder(tx, data.orderId);
   if (!order || order.status !== 'PENDING')
     return logger.info('stock.rejected ignored', { status: order?.status });
-  await store.updateOrder(tx, order.id, { status: 'REJECTED', failureReason: data.reason });
-  await store.addTimeline(tx, order.id, 'REJECTED', `stock rejected: ${data.reason}`);
+  await pipelined(
+    store.updateOrder(tx, order.id, { status: 'REJECTED', failureReason: data.reason }),
+    store.addTimeline(tx, order.id, 'REJECTED', `stock rejected: ${data.reason}`),
+  );
   countOrderOutcome('REJECTED');
 }
 
@@ -324,8 +324,11 @@ async function startAttempt(
     logger.info('stale payment step skipped', { attempt: step.attempt, recorded: order.paymentAttempts });
     return undefined;
   }
-  if (fresh) await store.updateOrder(tx, order.id, { paymentAttempts: step.attempt });
-  return { order, cardNumber: step.action === 'charge' ? await store.cardToCharge(tx, order.id) : '' };
+  const [, cardNumber] = await Promise.all([
+    fresh && store.updateOrder(tx, order.id, { paymentAttempts: step.attempt }),
+    step.action === 'charge' ? store.cardToCharge(tx, order.id) : '',
+  ]);
+  return { order, cardNumber };
 }
 
 /**
@@ -362,9 +365,11 @@ export async function processPayment(tx: Tx, step: PaymentStep, call: PaymentCal
       );
     return;
   }
-  for (const note of call.notes) await store.addTimeline(tx, order.id, 'RESERVED', note);
   countPaymentAttempt(step.action === 'charge' ? call.answer.kind : `inquiry-${call.answer.kind}`);
-  await apply(tx, order, step, decideAfterPayment(call.answer, step, policy()));
+  await pipelined(
+    ...call.notes.map((note) => store.addTimeline(tx, order.id, 'RESERVED', note)),
+    ...apply(tx, order, step, decideAfterPayment(call.answer, step, policy())),
+  );
 }
 
 async function charge(order: store.OrderRow, cardNumber: string, attempt: number): Promise<PaymentCall> {
@@ -419,54 +424,63 @@ function fromResult(result: ChargeResult): PaymentAnswer {
   }
 }
 
-async function apply(tx: Tx, order: store.OrderRow, step: PaymentStep, next: NextStep): Promise<void> {
+/** The writes that carry out the decision, issued at once (to be awaited together, in this order). */
+function apply(tx: Tx, order: store.OrderRow, step: PaymentStep, next: NextStep): Promise<unknown>[] {
   const { id } = order;
   switch (next.kind) {
     case 'complete':
-      await store.updateOrder(tx, id, { status: 'COMPLETED' });
-      await store.addTimeline(
-        tx,
-        id,
-        'COMPLETED',
-        `payment attempt ${step.attempt} approved (payment ${next.paymentId}); stock committed`,
-      );
-      await publish(tx, OrderCompleted, { orderId: id, paymentId: next.paymentId });
       countOrderOutcome('COMPLETED');
-      return;
+      return [
+        store.updateOrder(tx, id, { status: 'COMPLETED' }),
+        store.addTimeline(
+          tx,
+          id,
+          'COMPLETED',
+          `payment attempt ${step.attempt} approved (payment ${next.paymentId}); stock committed`,
+        ),
+        publish(tx, OrderCompleted, { orderId: id, paymentId: next.paymentId }),
+      ];
     case 'fail':
-      await store.updateOrder(tx, id, { status: 'FAILED', failureReason: next.reason });
-      await store.addTimeline(tx, id, 'FAILED', `${next.reason}; releasing stock`);
-      await publish(tx, OrderFailed, { orderId: id, reason: next.reason });
       countOrderOutcome('FAILED');
-      return;
+      return [
+        store.updateOrder(tx, id, { status: 'FAILED', failureReason: next.reason }),
+        store.addTimeline(tx, id, 'FAILED', `${next.reason}; releasing stock`),
+        publish(tx, OrderFailed, { orderId: id, reason: next.reason }),
+      ];
     case 'retry': {
       const at = new Date(Date.now() + next.delayMs);
-      await store.addTimeline(
-        tx,
-        id,
-        'RESERVED',
-        `payment attempt ${step.attempt} failed (${next.reason}); attempt ${next.nextAttempt} scheduled at ${at.toISOString()}`,
-      );
-      await requestPayment(tx, id, { attempt: next.nextAttempt, action: 'charge', inquiries: 0 }, at);
-      return;
+      return [
+        store.addTimeline(
+          tx,
+          id,
+          'RESERVED',
+          `payment attempt ${step.attempt} failed (${next.reason}); attempt ${next.nextAttempt} scheduled at ${at.toISOString()}`,
+        ),
+        requestPayment(tx, id, { attempt: next.nextAttempt, action: 'charge', inquiries: 0 }, at),
+      ];
     }
     case 'inquire': {
       const at = new Date(Date.now() + next.delayMs);
-      await store.addTimeline(
-        tx,
-        id,
-        'RESERVED',
-        `payment attempt ${step.attempt} ${next.reason}; inquiring again at ${at.toISOString()}`,
-      );
-      await requestPayment(
-        tx,
-        id,
-        { attempt: step.attempt, action: 'inquire', inquiries: next.inquiries },
-        at,
-      );
-      return;
+      return [
+        store.addTimeline(
+          tx,
+          id,
+          'RESERVED',
+          `payment attempt ${step.attempt} ${next.reason}; inquiring again at ${at.toISOString()}`,
+        ),
+        requestPayment(tx, id, { attempt: step.attempt, action: 'inquire', inquiries: next.inquiries }, at),
+      ];
     }
   }
+}
+
+/**
+ * Awaits writes issued together: postgres.js pipelines the statements of one transaction sent
+ * before the first answer, so they cost one round trip and run in the order they were issued.
+ * (`false` stands for a write a condition left out.)
+ */
+async function pipelined(...writes: (Promise<unknown> | false)[]): Promise<void> {
+  await Promise.all(writes);
 }
 
 /** Asks processPayment to run a payment step, now or (a retry, a later inquiry) at `availableAt`. */
