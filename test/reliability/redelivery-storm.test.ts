@@ -8,8 +8,8 @@ import { TOPICS } from '#layers/topics';
 import { eventually } from '../support/api.ts';
 import { closeTestDb, seedProduct, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
-import { place } from '../saga/saga-helpers.ts';
-import { allTerminal, kafka, prefixed, scaled, sleep } from './support.ts';
+import { everyEventConsumed, place } from '../saga/saga-helpers.ts';
+import { allTerminal, kafka, prefixed, scaled } from './support.ts';
 
 afterAll(closeTestDb);
 
@@ -40,19 +40,10 @@ async function state(): Promise<Record<string, string>> {
   return out;
 }
 
-/** The state once it holds still for a while (the saga and settlements have finished). */
+/** The state once nothing is left in flight: every event in the outbox published and applied. */
 async function settledState(): Promise<Record<string, string>> {
-  let previous = await state();
-  return eventually(
-    async () => {
-      await sleep(1500);
-      const current = await state();
-      const same = JSON.stringify(current) === JSON.stringify(previous);
-      previous = current;
-      return same ? current : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 0, what: 'a quiet database' },
-  );
+  await everyEventConsumed(90_000);
+  return state();
 }
 
 it('every topic replayed from the beginning into every consumer changes nothing', async () => {

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { log } from '../../infra/local/process.ts';
-import { api } from '../support/api.ts';
+import { api, eventually } from '../support/api.ts';
 import { closeTestDb, seedProduct, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
 import { TERMINAL } from '../saga/saga-helpers.ts';
@@ -122,9 +122,14 @@ it('PostgreSQL restarted twice in quick succession mid-saga: every order termina
   const started = Date.now();
   for (let round = 0; round < 2; round++) {
     await stack.stopPostgres();
-    await sleep(1000);
+    await sleep(1000); // the outage
     await stack.startPostgres();
-    await sleep(2000);
+    // The next restart meets a stack that reaches its database again, not one still reconnecting.
+    await eventually(async () => (await health()) === 200, {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+      what: 'GET /health answering 200 after the restart',
+    });
   }
   const byStatus = await expectHealed(ids, customerId);
   log(

@@ -6,10 +6,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { adminKey, api, expectProblem, requireEnv } from '../support/api.ts';
+import { adminKey, api, eventually, expectProblem, requireEnv } from '../support/api.ts';
 import { closeTestDb, seedProduct, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
-import { settled } from '../saga/saga-helpers.ts';
+import { orderEventsConsumed, settled } from '../saga/saga-helpers.ts';
 import { INJECTIONS, uniqueCard } from './support.ts';
 
 afterAll(closeTestDb);
@@ -171,7 +171,7 @@ describe('card numbers', () => {
     });
     expect(refused.status).toBe(400);
     const key = randomUUID();
-    await api('POST', '/orders', {
+    const keyed = await api('POST', '/orders', {
       body: { customerId, items: [{ productId, quantity: 1 }], payment: { cardNumber: card } },
       headers: { 'idempotency-key': key },
     });
@@ -179,6 +179,7 @@ describe('card numbers', () => {
       body: { customerId, items: [{ productId, quantity: 2 }], payment: { cardNumber: card } },
       headers: { 'idempotency-key': key },
     });
+    expect(keyed.status).toBe(202);
     expect(conflict.status).toBe(409);
 
     const responses = [
@@ -198,8 +199,18 @@ describe('card numbers', () => {
     }
     for (const response of responses) expect(response.text).not.toContain(card);
 
-    await new Promise((resolve) => setTimeout(resolve, 500)); // let the log file catch up
-    const log = readFileSync(requireEnv('OFFLINE_LOG'), 'utf8');
+    // The log has caught up once it holds the line of a request made after everything above: both
+    // orders' sagas have run to their end (every event consumed), so whatever they logged came first.
+    await orderEventsConsumed([placed.body.id, keyed.body.id]);
+    const marker = randomUUID();
+    expect((await api('GET', `/orders/${marker}`)).status).toBe(404);
+    const log = await eventually(
+      async () => {
+        const text = readFileSync(requireEnv('OFFLINE_LOG'), 'utf8');
+        return text.includes(marker) && text;
+      },
+      { timeoutMs: 15_000, what: 'the log line of the last request' },
+    );
     expect(log).toContain(placed.body.id); // the order's own log lines are in this file
     expect(log.includes(card)).toBe(false);
     // Nor split by formatting (spaces or dashes every four digits).

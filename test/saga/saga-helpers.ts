@@ -1,6 +1,8 @@
 /** Helpers of the saga tests: place an order and wait for it to settle. */
 import { randomUUID } from 'node:crypto';
 import { api, eventually } from '../support/api.ts';
+import { EVENTS } from '#layers/events';
+import { TOPICS, topicName, type TopicName } from '#layers/topics';
 import { testDb } from '../support/fixtures.ts';
 
 export const TERMINAL = ['COMPLETED', 'REJECTED', 'FAILED', 'CANCELLED'];
@@ -77,44 +79,70 @@ export async function holdBackNextPaymentStep(orderId: string, action: 'charge' 
   );
 }
 
-/** Which consumer applies each order event type (its processed-record log names it). */
-export const CONSUMER_OF: Record<string, string> = {
-  OrderPlaced: 'inventory.reserveStock',
-  StockReserved: 'order.onStockReserved',
-  StockRejected: 'order.onStockRejected',
-  PaymentRequested: 'order.processPayment',
-  OrderCompleted: 'inventory.settleReservation',
-  OrderFailed: 'inventory.settleReservation',
-  OrderCancelled: 'inventory.settleReservation',
+/** Which consumer applies the events of each topic (its processed-record log names it). */
+const CONSUMER_OF_TOPIC: Partial<Record<TopicName, string>> = {
+  [TOPICS.productCreated]: 'inventory.onProductCreated',
+  [TOPICS.productDeleted]: 'inventory.onProductDeleted',
+  [TOPICS.orderPlaced]: 'inventory.reserveStock',
+  [TOPICS.stockReserved]: 'order.onStockReserved',
+  [TOPICS.stockRejected]: 'order.onStockRejected',
+  [TOPICS.paymentRequested]: 'order.processPayment',
+  [TOPICS.orderCompleted]: 'inventory.settleReservation',
+  [TOPICS.orderFailed]: 'inventory.settleReservation',
+  [TOPICS.orderCancelled]: 'inventory.settleReservation',
 };
+
+/** Which consumer applies each order event type (its type name, from the event catalogue). */
+export const CONSUMER_OF: Record<string, string> = Object.fromEntries(
+  EVENTS.filter((event) => !event.topic.startsWith('product.') && CONSUMER_OF_TOPIC[event.topic]).map(
+    (event) => [event.type, CONSUMER_OF_TOPIC[event.topic]!],
+  ),
+);
 
 /**
  * Waits until the saga has nothing left in flight for these orders: every event written for them
  * (delayed payment steps included) is published and recorded as processed by its consumer. The
- * positive signal before a "nothing changed" check. One statement reads both tables, so an event
- * that a consumer writes as it commits cannot slip between two reads.
+ * positive signal before a "nothing changed" check.
  */
 export async function orderEventsConsumed(orderIds: string[], timeoutMs = 30_000): Promise<void> {
+  await eventsConsumed(orderIds, timeoutMs, `events of orders ${orderIds.join(', ')}`);
+}
+
+/** The same for every event in the database, whatever its aggregate (products too). */
+export async function everyEventConsumed(timeoutMs = 60_000): Promise<void> {
+  await eventsConsumed(undefined, timeoutMs, 'events in the outbox');
+}
+
+/**
+ * One statement reads the outbox and the processed-record log, so an event that a consumer writes
+ * as it commits cannot slip between two reads. An event of a topic nobody consumes
+ * (product.updated) only has to be published.
+ */
+async function eventsConsumed(keys: string[] | undefined, timeoutMs: number, what: string): Promise<void> {
   const sql = testDb();
-  let unconsumed: { type: string; eventId: string; published: boolean }[] = [];
+  const consumers = Object.fromEntries(
+    Object.entries(CONSUMER_OF_TOPIC).map(([topic, consumer]) => [topicName(topic as TopicName), consumer]),
+  );
+  let unconsumed: { topic: string; eventId: string; published: boolean }[] = [];
   try {
     await eventually(
       async () => {
         unconsumed = await sql<typeof unconsumed>`
-          select o.payload->>'type' as type, o.payload->>'eventId' as event_id, o.published_at is not null as published
+          select o.topic, o.payload->>'eventId' as event_id, o.published_at is not null as published
           from platform.outbox o
-          where o.key in ${sql(orderIds)}
-            and not exists (
-              select 1 from platform.processed_records p
-              where p.record_key = o.payload->>'eventId'
-                and p.consumer = ${sql.json(CONSUMER_OF)}::jsonb ->> (o.payload->>'type'))`;
+          where ${keys ? sql`o.key in ${sql(keys)}` : sql`true`}
+            and (o.published_at is null
+              or (${sql.json(consumers)}::jsonb ? o.topic
+                and not exists (
+                  select 1 from platform.processed_records p
+                  where p.record_key = o.payload->>'eventId'
+                    and p.consumer = ${sql.json(consumers)}::jsonb ->> o.topic)))
+          limit 20`;
         return unconsumed.length === 0;
       },
       { timeoutMs, intervalMs: 200 },
     );
   } catch {
-    throw new Error(
-      `events of orders ${orderIds.join(', ')} not consumed within ${timeoutMs} ms: ${JSON.stringify(unconsumed)}`,
-    );
+    throw new Error(`${what} not consumed within ${timeoutMs} ms: ${JSON.stringify(unconsumed)}`);
   }
 }
