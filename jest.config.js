@@ -15,4 +15,8 @@ export default {
   testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/infra/**/*.test.ts', '<rootDir>/layers/**/*.test.ts', '<rootDir>/functions/**/*.test.ts'],
   modulePathIgnorePatterns: ['<rootDir>/.esbuild', '<rootDir>/.serverless', '<rootDir>/.cache'],
   testTimeout: 60_000,
+  // One file at a time: every file shares the run's one stack (database, topics, serverless-offline),
+  // and the reliability tests fingerprint whole tables; on a machine with more cores, files run in
+  // parallel would see each other's writes. (On two cores Jest's default is one worker anyway.)
+  maxWorkers: 1,
 };

@@ -24,6 +24,7 @@ import {
   findPayment,
   insertPaymentOnce,
   listPaymentsOfOrder,
+  markAnswered,
   settleDuePayment,
   voidOpenPayments,
   type PaymentRow,
@@ -77,7 +78,9 @@ export async function chargePayment(request: ChargeRequest): Promise<ChargeResul
   });
   if (row.status !== 'PENDING' || !row.settleAt) return toResult(row);
   await sleep(Math.max(0, row.settleAt.getTime() - Date.now()));
-  return toResult((await settleDuePayment(db(), row.id)) ?? (await findPayment(db(), row.id)) ?? row);
+  const answer = (await settleDuePayment(db(), row.id)) ?? (await findPayment(db(), row.id)) ?? row;
+  await markAnswered(db(), row.id);
+  return toResult(answer);
 }
 
 function recordedState(

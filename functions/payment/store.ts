@@ -30,9 +30,9 @@ export async function insertPaymentOnce(
 ): Promise<{ row: PaymentRow; created: boolean }> {
   const settled = payment.status === 'PENDING' ? null : new Date();
   const [created] = await sql<PaymentRow[]>`
-    insert into payment.payments (id, order_id, attempt, amount, currency, status, failure_code, retryable, card_last4, settle_at, settled_at)
+    insert into payment.payments (id, order_id, attempt, amount, currency, status, failure_code, retryable, card_last4, settle_at, settled_at, answered_at)
     values (${payment.id}, ${payment.orderId}, ${payment.attempt}, ${payment.amount}, ${payment.currency}, ${payment.status},
-            ${payment.failureCode}, ${payment.retryable}, ${payment.cardLast4}, ${payment.settleAt}, ${settled})
+            ${payment.failureCode}, ${payment.retryable}, ${payment.cardLast4}, ${payment.settleAt}, ${settled}, ${settled})
     on conflict (id) do nothing
     returning ${columns(sql)}`;
   if (created) return { row: created, created: true };
@@ -65,6 +65,11 @@ export async function settleDuePayment(sql: Queryable, id: string): Promise<Paym
     where id = ${id} and status = 'PENDING' and settle_at <= now()
     returning ${columns(sql)}`;
   return row;
+}
+
+/** The slow charge's call has woken up and answers now (what it answers was settled just before). */
+export async function markAnswered(sql: Queryable, id: string): Promise<void> {
+  await sql`update payment.payments set answered_at = coalesce(answered_at, now()) where id = ${id}`;
 }
 
 export async function findApprovedPayment(sql: Queryable, orderId: string): Promise<PaymentRow | undefined> {

@@ -54,16 +54,15 @@ it('a cancel while a timed-out charge is still settling voids it: the customer i
     what: 'charge voided',
   });
   await stockSettlesAt(product, { onHand: 4, reserved: 0 });
-  // Past the charge's settle time (by the database's clock, which settling compares with) and once
-  // the saga's held-back inquiry has been consumed, it stays voided and the order cancelled. The
-  // payments read below settles a due PENDING charge itself, as the charge call does when it wakes.
+  // Once the charge call has woken at its settle time and answered (answered_at), and the saga's
+  // held-back inquiry has been consumed, nothing about the charge can change: it stays voided.
   await eventually(
     async () =>
       (
-        await testDb()<{ due: boolean }[]>`
-          select now() >= settle_at as due from payment.payments where order_id = ${placed.id} and attempt = 1`
-      )[0]?.due,
-    { timeoutMs: 15_000, what: "the voided charge's settle time" },
+        await testDb()<{ answered: boolean }[]>`
+          select answered_at is not null as answered from payment.payments where order_id = ${placed.id} and attempt = 1`
+      )[0]?.answered,
+    { timeoutMs: 15_000, what: 'the charge call answered' },
   );
   await orderEventsConsumed([placed.id]);
   expect(await payments(placed.id)).toMatchObject([{ attempt: 1, status: 'VOIDED' }]);
