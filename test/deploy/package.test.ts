@@ -307,14 +307,17 @@ describe('sls package --stage prod (offline, no credentials)', () => {
       expect([...new Set(resourcesOf(statement))]).toEqual([PARAMS.mskClusterArn]);
   });
 
-  it('grants the database secret, the payment invokes and the EC2 network interfaces, nothing wider', () => {
+  it('grants the database secret, the payment and price invokes and the EC2 network interfaces, nothing wider', () => {
     const statements = roleStatements();
     const secret = statements.filter((s) => actions(s).some((a) => a.startsWith('secretsmanager:')));
     expect(secret.flatMap(actions)).toEqual(['secretsmanager:GetSecretValue']);
     expect(secret.flatMap(resourcesOf)).toEqual([PARAMS.databaseSecretArn]);
     const invoke = statements.filter((s) => actions(s).includes('lambda:InvokeFunction'));
     expect(invoke.flatMap(resourcesOf)).toEqual(
-      expect.arrayContaining([{ 'Fn::GetAtt': ['ChargePaymentLambdaFunction', 'Arn'] }]),
+      expect.arrayContaining([
+        { 'Fn::GetAtt': ['ChargePaymentLambdaFunction', 'Arn'] },
+        { 'Fn::GetAtt': ['GetProductPricesLambdaFunction', 'Arn'] },
+      ]),
     );
     for (const resource of invoke.flatMap(resourcesOf)) expect(resource).not.toBe('*');
     expect(statements.flatMap(actions)).toEqual(
