@@ -53,12 +53,19 @@ export async function listedPrices(sql: Queryable, productIds: readonly string[]
  */
 export async function learnPrices(sql: Queryable, prices: readonly ListedPrice[]): Promise<void> {
   if (!prices.length) return;
-  const sorted = [...prices].sort((a, b) => a.productId.localeCompare(b.productId));
+  const rows = [...prices]
+    .sort((a, b) => a.productId.localeCompare(b.productId))
+    .map((p) => ({
+      product_id: p.productId,
+      price: p.price,
+      currency: p.currency,
+      deleted: p.deleted,
+      version: p.version,
+    }));
   await sql`
     insert into orders.product_prices as p (product_id, price, currency, deleted, version)
-    select * from unnest(${sorted.map((x) => x.productId)}::uuid[], ${sorted.map((x) => x.price)}::bigint[],
-                         ${sorted.map((x) => x.currency)}::char(3)[], ${sorted.map((x) => x.deleted)}::boolean[],
-                         ${sorted.map((x) => x.version)}::bigint[])
+    select product_id, price, currency, deleted, version
+    from jsonb_to_recordset(${sql.json(rows)}) as x (product_id uuid, price bigint, currency char(3), deleted boolean, version bigint)
     on conflict (product_id) do update set
       price = case when excluded.version > p.version then excluded.price else p.price end,
       currency = case when excluded.version > p.version then excluded.currency else p.currency end,

@@ -496,7 +496,7 @@ describe('sls package --stage prod (offline, no credentials)', () => {
     );
     broken.Resources.GetOrderLambdaFunction.Properties.ReservedConcurrentExecutions = 3;
     expect(connectionBudget(broken, limits).problems).toEqual([
-      'peak connections 183 exceed 150 (75% of max_connections 200)',
+      'peak connections 184 exceed 150 (75% of max_connections 200)',
     ]);
     // The proxy this stack creates must open no more than the budget assumes.
     const wider = copy();
