@@ -62,12 +62,15 @@ const byProduct = (data: { productId: string }) => data.productId;
 
 // Product service. Inventory creates a product's stock row from product.created (with its initial
 // stock) and retires it on product.deleted; the order service keeps its price list from all three.
+// The three travel on different topics, so nothing orders them: each carries the product's
+// version (1 at creation, one more per change), and a consumer applies only a newer one.
 
 const Money = {
   /** Integer minor units. */
   price: z.number().int().nonnegative(),
   currency: z.string().regex(/^[A-Z]{3}$/),
 };
+const Version = { version: z.number().int().positive() };
 
 export const ProductCreated = defineEvent(
   TOPICS.productCreated,
@@ -76,6 +79,7 @@ export const ProductCreated = defineEvent(
     sku: z.string(),
     name: z.string(),
     ...Money,
+    ...Version,
     initialStock: z.number().int().nonnegative(),
   }),
   byProduct,
@@ -89,14 +93,16 @@ export const ProductUpdated = defineEvent(
     sku: z.string(),
     name: z.string(),
     ...Money,
+    ...Version,
     categoryIds: z.array(z.uuid()),
   }),
   byProduct,
 );
 
+/** The product's last state: a consumer that missed everything before still learns its price. */
 export const ProductDeleted = defineEvent(
   TOPICS.productDeleted,
-  z.object({ productId: z.uuid(), sku: z.string() }),
+  z.object({ productId: z.uuid(), sku: z.string(), ...Money, ...Version }),
   byProduct,
 );
 

@@ -14,7 +14,8 @@ export { ORDER_STATUSES, type OrderStatus };
 
 export interface KafkaHop {
   kind: 'kafka';
-  id: TopicName;
+  /** The topic; `<topic>:<service>` for a topic that more than one service consumes. */
+  id: string;
   topic: TopicName;
   from: Service;
   to: Service;
@@ -34,9 +35,15 @@ export interface InvokeHop {
 
 export type Hop = KafkaHop | InvokeHop;
 
-const kafkaHop = (topic: TopicName, from: Service, to: Service, fn: string): KafkaHop => ({
+const kafkaHop = (
+  topic: TopicName,
+  from: Service,
+  to: Service,
+  fn: string,
+  id: string = topic,
+): KafkaHop => ({
   kind: 'kafka',
-  id: topic,
+  id,
   topic,
   from,
   to,
@@ -44,10 +51,13 @@ const kafkaHop = (topic: TopicName, from: Service, to: Service, fn: string): Kaf
   consumer: `${to}.${fn}`,
 });
 
-/** In saga order. product.updated has no consumer (inventory needs only created/deleted). */
+/** In saga order. Inventory takes product.created / deleted, the order service's price list all three. */
 export const HOPS: readonly Hop[] = [
   kafkaHop(TOPICS.productCreated, 'product', 'inventory', 'onProductCreated'),
   kafkaHop(TOPICS.productDeleted, 'product', 'inventory', 'onProductDeleted'),
+  kafkaHop(TOPICS.productCreated, 'product', 'order', 'onProductChanged', 'product.created:order'),
+  kafkaHop(TOPICS.productUpdated, 'product', 'order', 'onProductChanged', 'product.updated:order'),
+  kafkaHop(TOPICS.productDeleted, 'product', 'order', 'onProductChanged', 'product.deleted:order'),
   kafkaHop(TOPICS.orderPlaced, 'order', 'inventory', 'reserveStock'),
   kafkaHop(TOPICS.stockReserved, 'inventory', 'order', 'onStockReserved'),
   kafkaHop(TOPICS.stockRejected, 'inventory', 'order', 'onStockRejected'),

@@ -82,8 +82,7 @@ interface ReserveRow {
 /**
  * Holds every line of the order or none (lines normalised: merged, in product-id order). A
  * refusal closes the order for good, so a re-published order.placed cannot reserve it later.
- * Products are orderable by inventory's own flag and — as a read-only shortcut across schemas —
- * by the catalog's soft delete, in case the product.deleted event has not been applied yet.
+ * A product is orderable by inventory's own flag alone, which product.deleted clears.
  */
 export async function reserveLines(
   tx: Tx,
@@ -102,10 +101,7 @@ export async function reserveLines(
       select exists (select 1 from inventory.closed_orders where order_id = ${orderId}) as closed,
              exists (select 1 from inventory.reservations where order_id = ${orderId}) as already_held
     ), locked as materialized (
-      select s.product_id, s.on_hand - s.reserved as available,
-             s.orderable and not exists (
-               select 1 from product.products p where p.id = s.product_id and p.deleted_at is not null
-             ) as orderable
+      select s.product_id, s.on_hand - s.reserved as available, s.orderable
       from inventory.stock s
       where s.product_id = any(${products}::uuid[]) and not (select closed or already_held from state)
       order by s.product_id

@@ -4,7 +4,9 @@
  * inside the consumer's transaction (which also records the event as processed).
  *
  * Placing writes the order, its first timeline entry and the order.placed event in one transaction
- * (transactional outbox). Placement refuses only malformed requests; unknown, deleted or short
+ * (transactional outbox). Prices come from the order service's own price list, kept from the
+ * product.* events (`onProductChanged`); a product not in it yet is asked of the product service
+ * (getProductPrices). Placement refuses only malformed requests; unknown, deleted or short
  * products are the inventory's call and end the order REJECTED asynchronously. A product listed
  * twice is merged into one line.
  *
@@ -24,7 +26,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { db, type Queryable, type Tx } from '#layers/db';
 import { once, readEnv } from '#layers/env';
-import { ConflictError, NotFoundError, ValidationError } from '#layers/errors';
+import { ConflictError, DependencyError, NotFoundError, ValidationError } from '#layers/errors';
 import {
   OrderCancelled,
   OrderCompleted,
@@ -32,6 +34,10 @@ import {
   OrderPlaced,
   PaymentRequested,
   type EventData,
+  type EventOf,
+  type ProductCreated,
+  type ProductDeleted,
+  type ProductUpdated,
   type StockRejected,
   type StockReserved,
 } from '#layers/events';
@@ -66,14 +72,7 @@ export async function placeOrder(body: PlaceOrderBody, idempotencyKey?: string):
     const earlier = await store.findOrderByIdempotencyKey(db(), idempotencyKey);
     if (earlier) return sameRequestOrConflict(earlier, requestHash);
   }
-  const prices = new Map(
-    (
-      await store.catalogPrices(
-        db(),
-        lines.map((line) => line.productId),
-      )
-    ).map((p) => [p.id, p]),
-  );
+  const prices = await pricesOf(lines.map((line) => line.productId));
   const currencies = new Set([...prices.values()].map((p) => p.currency));
   if (currencies.size > 1)
     throw new ValidationError(
@@ -119,6 +118,44 @@ export async function placeOrder(body: PlaceOrderBody, idempotencyKey?: string):
   const winner = await store.findOrderByIdempotencyKey(db(), idempotencyKey!);
   if (!winner) throw new Error('idempotency key conflicted but its order cannot be read');
   return sameRequestOrConflict(winner, requestHash);
+}
+
+/**
+ * Prices from the order service's own price list. A product it has not heard of (created a moment
+ * ago, its product.created not applied yet) is asked of the product service, and the answer goes
+ * into the list; a product the catalog does not know stays unpriced (inventory rejects it).
+ */
+async function pricesOf(productIds: readonly string[]): Promise<Map<string, store.ListedPrice>> {
+  const prices = new Map((await store.listedPrices(db(), productIds)).map((p) => [p.productId, p]));
+  const unheardOf = productIds.filter((id) => !prices.has(id));
+  if (!unheardOf.length) return prices;
+  let answer: store.ListedPrice[];
+  try {
+    answer = await clients.getProductPrices(unheardOf);
+  } catch (error) {
+    // Nothing is written yet: the client may retry (503), with the same Idempotency-Key.
+    throw new DependencyError('The catalog could not be asked for prices; retry shortly.', {
+      cause: error,
+    });
+  }
+  await store.learnPrices(db(), answer);
+  for (const price of answer) prices.set(price.productId, price);
+  logger.info('prices asked of the product service', { asked: unheardOf.length, known: answer.length });
+  return prices;
+}
+
+/**
+ * onProductChanged (product.created / updated / deleted): the price list follows the catalog,
+ * each product only forward in version (the three topics do not keep their order between them).
+ */
+export async function onProductChanged(
+  tx: Tx,
+  change: EventOf<typeof ProductCreated | typeof ProductUpdated | typeof ProductDeleted>,
+): Promise<void> {
+  const { productId, price, currency, version } = change.data;
+  await store.learnPrices(tx, [
+    { productId, price, currency, version, deleted: change.type === 'ProductDeleted' },
+  ]);
 }
 
 function mergeLines(items: PlaceOrderBody['items']): { productId: string; quantity: number }[] {

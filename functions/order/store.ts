@@ -1,6 +1,7 @@
 /**
- * SQL of the order service (orders.orders, order_items, timeline). The card number column is read
- * only by `cardToCharge`, for the payment step; no view of an order includes it.
+ * SQL of the order service (orders.orders, order_items, timeline, and product_prices: its price
+ * list, the only place placement learns prices from). The card number column is read only by
+ * `cardToCharge`, for the payment step; no view of an order includes it.
  */
 import type { Queryable, Tx } from '#layers/db';
 import type { OrderStatus } from './decisions.ts';
@@ -28,17 +29,50 @@ export interface ItemRow {
 const orderColumns = (sql: Queryable) =>
   sql`id, customer_id, status, total::float8 as total, currency, payment_attempts, failure_reason, request_hash, created_at, updated_at`;
 
-export interface CatalogPrice {
-  id: string;
+/** One product of the order service's price list (orders.product_prices). */
+export interface ListedPrice {
+  productId: string;
   price: number;
   currency: string;
+  deleted: boolean;
+  version: number;
 }
 
-/** Catalog prices (a read-only read of product.products, the documented shortcut across schemas). */
-export async function catalogPrices(sql: Queryable, productIds: readonly string[]): Promise<CatalogPrice[]> {
-  return sql<
-    CatalogPrice[]
-  >`select id, price::float8 as price, currency from product.products where id = any(${[...productIds]}::uuid[])`;
+/** What the price list holds of the given products (a product it has not heard of is left out). */
+export async function listedPrices(sql: Queryable, productIds: readonly string[]): Promise<ListedPrice[]> {
+  return sql<ListedPrice[]>`
+    select product_id, price::float8 as price, currency, deleted, version::float8 as version
+    from orders.product_prices where product_id = any(${[...productIds]}::uuid[])`;
+}
+
+/**
+ * Writes what was learned of products' prices (an event, or the product service's answer), each
+ * only over an older version: created, updated and deleted arrive on different topics in any
+ * order. `deleted` is sticky, so no snapshot from before the delete makes a product live again.
+ * Rows go in product-id order, so two writers of the same products never deadlock.
+ */
+export async function learnPrices(sql: Queryable, prices: readonly ListedPrice[]): Promise<void> {
+  if (!prices.length) return;
+  const rows = [...prices]
+    .sort((a, b) => a.productId.localeCompare(b.productId))
+    .map((p) => ({
+      product_id: p.productId,
+      price: p.price,
+      currency: p.currency,
+      deleted: p.deleted,
+      version: p.version,
+    }));
+  await sql`
+    insert into orders.product_prices as p (product_id, price, currency, deleted, version)
+    select product_id, price, currency, deleted, version
+    from jsonb_to_recordset(${sql.json(rows)}) as x (product_id uuid, price bigint, currency char(3), deleted boolean, version bigint)
+    on conflict (product_id) do update set
+      price = case when excluded.version > p.version then excluded.price else p.price end,
+      currency = case when excluded.version > p.version then excluded.currency else p.currency end,
+      version = greatest(p.version, excluded.version),
+      deleted = p.deleted or excluded.deleted,
+      updated_at = now()
+    where excluded.version > p.version or (excluded.deleted and not p.deleted)`;
 }
 
 export interface NewOrder {

@@ -1,13 +1,16 @@
 /**
  * The product service's operations, one per function. Every product change commits together
  * with its event in the outbox (product.created carries the initial stock: that is how inventory
- * learns of a new product; product.deleted is how it stops selling one).
+ * learns of a new product; product.deleted is how it stops selling one) and counts up the
+ * product's version, which the events carry so that their consumers can tell an old snapshot from
+ * a new one. getProductPrices answers the order service's Invoke API.
  */
 import { randomUUID } from 'node:crypto';
 import { db, type Tx } from '#layers/db';
 import { NotFoundError } from '#layers/errors';
 import { ProductCreated, ProductDeleted, ProductUpdated } from '#layers/events';
 import { inTransaction, publish } from '#layers/outbox';
+import type { ProductPrices } from '#layers/schemas/product';
 import {
   assertCategoriesExist,
   chooseSlug,
@@ -87,6 +90,7 @@ export async function createProduct(input: NewProduct, correlationId?: string): 
         name: record.name,
         price: record.price,
         currency: record.currency,
+        version: 1,
         initialStock: input.initialStock,
       },
       { correlationId },
@@ -152,13 +156,19 @@ export async function deleteProduct(id: string, correlationId?: string): Promise
   await inTransaction(async (tx) => {
     const deleted = await store.softDeleteProduct(tx, id);
     if (!deleted) throw productNotFound(id);
-    await publish(tx, ProductDeleted, { productId: id, sku: deleted.sku }, { correlationId });
+    const { sku, price, currency, version } = deleted;
+    await publish(tx, ProductDeleted, { productId: id, sku, price, currency, version }, { correlationId });
   });
+}
+
+/** getProductPrices (Invoke API): what placement asks about products it has not heard of yet. */
+export async function getProductPrices(productIds: readonly string[]): Promise<ProductPrices> {
+  return store.selectPrices(db(), productIds);
 }
 
 async function publishUpdated(
   tx: Tx,
-  record: store.ProductRecord,
+  record: store.VersionedRecord,
   correlationId: string | undefined,
 ): Promise<void> {
   const data = {
@@ -167,6 +177,7 @@ async function publishUpdated(
     name: record.name,
     price: record.price,
     currency: record.currency,
+    version: record.version,
     categoryIds: await store.categoryIdsOf(tx, record.id),
   };
   await publish(tx, ProductUpdated, data, { correlationId });

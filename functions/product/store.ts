@@ -64,6 +64,18 @@ export interface ProductRecord {
   currency: string;
 }
 
+/** A product as its events describe it: its record and its version (one more per change). */
+export interface VersionedRecord extends ProductRecord {
+  version: number;
+}
+
+type VersionedRow = Omit<VersionedRecord, 'price' | 'version'> & { price: string; version: string };
+const versioned = (row: VersionedRow): VersionedRecord => ({
+  ...row,
+  price: Number(row.price),
+  version: Number(row.version),
+});
+
 interface ProductRow extends Row {
   id: string;
   sku: string;
@@ -146,20 +158,22 @@ export async function updateProduct(
   sql: Queryable,
   id: string,
   changes: ProductChanges,
-): Promise<ProductRecord | undefined> {
-  const [row] = await sql<(Omit<ProductRecord, 'price'> & { price: string })[]>`
-    update product.products set ${sql(changes as Record<string, unknown>)}, updated_at = now()
+): Promise<VersionedRecord | undefined> {
+  const [row] = await sql<VersionedRow[]>`
+    update product.products set ${sql(changes as Record<string, unknown>)}, version = version + 1, updated_at = now()
     where id = ${id} and deleted_at is null
-    returning id, sku, name, description, price, currency`.catch(rethrowDuplicate('sku', changes.sku));
-  return row && { ...row, price: Number(row.price) };
+    returning id, sku, name, description, price, currency, version`.catch(
+    rethrowDuplicate('sku', changes.sku),
+  );
+  return row && versioned(row);
 }
 
-/** Locks a live product for a change to its links; undefined when there is none. */
-export async function lockProduct(sql: Queryable, id: string): Promise<ProductRecord | undefined> {
-  const [row] = await sql<(Omit<ProductRecord, 'price'> & { price: string })[]>`
-    update product.products set updated_at = now() where id = ${id} and deleted_at is null
-    returning id, sku, name, description, price, currency`;
-  return row && { ...row, price: Number(row.price) };
+/** Locks a live product for a change to its links (a new version); undefined when there is none. */
+export async function lockProduct(sql: Queryable, id: string): Promise<VersionedRecord | undefined> {
+  const [row] = await sql<VersionedRow[]>`
+    update product.products set version = version + 1, updated_at = now() where id = ${id} and deleted_at is null
+    returning id, sku, name, description, price, currency, version`;
+  return row && versioned(row);
 }
 
 export async function replaceProductCategories(
@@ -185,15 +199,29 @@ export async function replaceProductCategories(
   });
 }
 
-/** Marks a live product deleted (its sku becomes free); undefined when there was none. */
-export async function softDeleteProduct(
-  sql: Queryable,
-  id: string,
-): Promise<{ id: string; sku: string } | undefined> {
-  const [row] = await sql<{ id: string; sku: string }[]>`
-    update product.products set deleted_at = now(), updated_at = now() where id = ${id} and deleted_at is null
-    returning id, sku`;
-  return row;
+/** Marks a live product deleted (its sku becomes free; its last version); undefined when there was none. */
+export async function softDeleteProduct(sql: Queryable, id: string): Promise<VersionedRecord | undefined> {
+  const [row] = await sql<VersionedRow[]>`
+    update product.products set deleted_at = now(), version = version + 1, updated_at = now()
+    where id = ${id} and deleted_at is null
+    returning id, sku, name, description, price, currency, version`;
+  return row && versioned(row);
+}
+
+export interface PriceRow {
+  productId: string;
+  price: number;
+  currency: string;
+  deleted: boolean;
+  version: number;
+}
+
+/** Prices of the given products, deleted ones included (flagged); unknown ids are left out. */
+export async function selectPrices(sql: Queryable, ids: readonly string[]): Promise<PriceRow[]> {
+  const rows = await sql<(Omit<PriceRow, 'price' | 'version'> & { price: string; version: string })[]>`
+    select id as product_id, price, currency, deleted_at is not null as deleted, version
+    from product.products where id = any(${ids as string[]}::uuid[]) order by id`;
+  return rows.map((row) => ({ ...row, price: Number(row.price), version: Number(row.version) }));
 }
 
 export async function categoryIdsOf(sql: Queryable, productId: string): Promise<string[]> {

@@ -10,6 +10,7 @@ import m0003 from './migrations/0003_inventory.sql';
 import m0004 from './migrations/0004_orders.sql';
 import m0005 from './migrations/0005_payment.sql';
 import m0006 from './migrations/0006_console.sql';
+import m0007 from './migrations/0007_price_list.sql';
 import m0008 from './migrations/0008_payment_answered.sql';
 
 export const BUNDLED_MIGRATIONS: Migration[] = [
@@ -19,5 +20,6 @@ export const BUNDLED_MIGRATIONS: Migration[] = [
   { name: '0004_orders.sql', sql: m0004 },
   { name: '0005_payment.sql', sql: m0005 },
   { name: '0006_console.sql', sql: m0006 },
+  { name: '0007_price_list.sql', sql: m0007 },
   { name: '0008_payment_answered.sql', sql: m0008 },
 ];

@@ -307,14 +307,17 @@ describe('sls package --stage prod (offline, no credentials)', () => {
       expect([...new Set(resourcesOf(statement))]).toEqual([PARAMS.mskClusterArn]);
   });
 
-  it('grants the database secret, the payment invokes and the EC2 network interfaces, nothing wider', () => {
+  it('grants the database secret, the payment and price invokes and the EC2 network interfaces, nothing wider', () => {
     const statements = roleStatements();
     const secret = statements.filter((s) => actions(s).some((a) => a.startsWith('secretsmanager:')));
     expect(secret.flatMap(actions)).toEqual(['secretsmanager:GetSecretValue']);
     expect(secret.flatMap(resourcesOf)).toEqual([PARAMS.databaseSecretArn]);
     const invoke = statements.filter((s) => actions(s).includes('lambda:InvokeFunction'));
     expect(invoke.flatMap(resourcesOf)).toEqual(
-      expect.arrayContaining([{ 'Fn::GetAtt': ['ChargePaymentLambdaFunction', 'Arn'] }]),
+      expect.arrayContaining([
+        { 'Fn::GetAtt': ['ChargePaymentLambdaFunction', 'Arn'] },
+        { 'Fn::GetAtt': ['GetProductPricesLambdaFunction', 'Arn'] },
+      ]),
     );
     for (const resource of invoke.flatMap(resourcesOf)) expect(resource).not.toBe('*');
     expect(statements.flatMap(actions)).toEqual(
@@ -467,7 +470,7 @@ describe('sls package --stage prod (offline, no credentials)', () => {
     expect(budget.problems).toEqual([]);
     // The figures docs/deploy.md works through for the default parameters.
     expect({ connections: budget.connections, limit: budget.limit }).toEqual({
-      connections: 139,
+      connections: 142,
       limit: 150,
     });
     for (const [id, fn] of ofType('AWS::Lambda::Function'))
@@ -493,7 +496,7 @@ describe('sls package --stage prod (offline, no credentials)', () => {
     );
     broken.Resources.GetOrderLambdaFunction.Properties.ReservedConcurrentExecutions = 3;
     expect(connectionBudget(broken, limits).problems).toEqual([
-      'peak connections 180 exceed 150 (75% of max_connections 200)',
+      'peak connections 184 exceed 150 (75% of max_connections 200)',
     ]);
     // The proxy this stack creates must open no more than the budget assumes.
     const wider = copy();

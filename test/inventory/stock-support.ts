@@ -1,9 +1,9 @@
 /**
- * Direct delivery of product events to inventory's consumers, for the cases Kafka will not
- * produce on demand: a redelivered record, events arriving out of order, a malformed record. It
- * hands a product's outbox rows to the consumer functions as MSK events through
- * serverless-offline's Lambda API. (Normally the events reach inventory through Kafka, via the
- * offline MSK plugin.)
+ * Direct delivery of product events to their consumers (inventory's, or the order service's price
+ * list), for the cases Kafka will not produce on demand: a redelivered record, events arriving out
+ * of order, a malformed record. It hands a product's outbox rows to the consumer functions as MSK
+ * events through serverless-offline's Lambda API. (Normally the events reach them through Kafka,
+ * via the offline MSK plugin.)
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { requireEnv } from '../support/api.ts';
@@ -35,12 +35,15 @@ export async function outboxEvents(productId: string, type?: string): Promise<Ou
     order by id`;
 }
 
-/** Invokes the inventory consumer of `event` with a one-record MSK batch; returns its answer. */
+/**
+ * Invokes a consumer of `event` with a one-record MSK batch (inventory's for its type, unless
+ * `functionName` names another); returns its answer.
+ */
 export async function invokeConsumer(
   event: OutboxEvent,
   offset = 0,
+  functionName = CONSUMERS[event.payload.type],
 ): Promise<{ batchItemFailures: unknown[] }> {
-  const functionName = CONSUMERS[event.payload.type];
   if (!functionName) throw new Error(`no inventory consumer for ${event.payload.type}`);
   const record = {
     topic: event.topic,

@@ -140,10 +140,12 @@ describe('stock levels', () => {
         data: { productId, sku: `LATE-${tag}`, ...data },
       },
     });
-    expect(await invokeConsumer(event('ProductDeleted', {}))).toEqual({ batchItemFailures: [] });
+    expect(await invokeConsumer(event('ProductDeleted', { price: 1, currency: 'USD', version: 2 }))).toEqual({
+      batchItemFailures: [],
+    });
     expect(
       await invokeConsumer(
-        event('ProductCreated', { name: 'Late', price: 1, currency: 'USD', initialStock: 4 }),
+        event('ProductCreated', { name: 'Late', price: 1, currency: 'USD', version: 1, initialStock: 4 }),
       ),
     ).toEqual({ batchItemFailures: [] });
     const [row] = await database()`select orderable from inventory.stock where product_id = ${productId}`;
@@ -161,7 +163,15 @@ describe('stock levels', () => {
           eventId: randomUUID(),
           type: 'ProductCreated',
           occurredAt: new Date().toISOString(),
-          data: { productId, sku: `BAD-${tag}`, name: 'Bad', price: 1, currency: 'USD', initialStock: -1 },
+          data: {
+            productId,
+            sku: `BAD-${tag}`,
+            name: 'Bad',
+            price: 1,
+            currency: 'USD',
+            version: 1,
+            initialStock: -1,
+          },
         },
       },
       7,

@@ -34,6 +34,7 @@ describe('event catalogue', () => {
         price: 100,
         currency: 'USD',
         initialStock: 1,
+        version: 1,
       }),
     ).toBe(productId);
     expect(OrderCancelled.key({ orderId })).toBe(orderId);

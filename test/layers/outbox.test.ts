@@ -50,6 +50,7 @@ const updated = (productId: string, price = 5) => ({
   name: 'Lamp',
   price,
   currency: 'USD',
+  version: 1,
   categoryIds: [],
 });
 

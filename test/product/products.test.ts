@@ -62,6 +62,7 @@ describe('products', () => {
       name: 'Test product',
       price: 1000,
       currency: 'USD',
+      version: 1,
       initialStock: 12,
     });
   });
@@ -110,7 +111,7 @@ describe('products', () => {
 
     const [event] = await database()<{ payload: { type: string; data: Record<string, unknown> } }[]>`
       select payload from platform.outbox where key = ${product.id} and payload->>'type' = 'ProductUpdated'`;
-    expect(event!.payload.data).toMatchObject({ productId: product.id, price: 450 });
+    expect(event!.payload.data).toMatchObject({ productId: product.id, price: 450, version: 2 });
   });
 
   it('answers 409 when PATCH takes another live product’s sku, and 404 for an unknown product', async () => {
@@ -185,7 +186,14 @@ describe('products', () => {
 
     const [event] = await database()<{ payload: { type: string; data: unknown } }[]>`
       select payload from platform.outbox where key = ${product.id} and payload->>'type' = 'ProductDeleted'`;
-    expect(event!.payload.data).toEqual({ productId: product.id, sku: sku('GONE') });
+    // The last state, so a consumer that heard nothing before still learns the price and version.
+    expect(event!.payload.data).toEqual({
+      productId: product.id,
+      sku: sku('GONE'),
+      price: 1000,
+      currency: 'USD',
+      version: 2,
+    });
 
     const reused = await postProduct({ sku: sku('GONE') });
     expect(reused.id).not.toBe(product.id);

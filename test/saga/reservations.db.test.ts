@@ -181,7 +181,7 @@ describe('all or nothing, with a stable reason', () => {
     ]);
   });
 
-  it('rejects an unknown product, and one the catalog deleted before inventory heard of it', async () => {
+  it('rejects an unknown product, and one whose product.deleted inventory applied before its product.created', async () => {
     const plenty = await seedProduct({ onHand: 10 });
     const unknown = randomUUID();
     const unknownOrder = randomUUID();
@@ -196,18 +196,29 @@ describe('all or nothing, with a stable reason', () => {
       },
     ]);
 
-    const deletedInCatalog = await seedProduct({ onHand: 10 });
-    await testDb()`update product.products set deleted_at = now() where id = ${deletedInCatalog}`;
+    // Inventory's own flag is all it goes by (it never reads the catalog): the delete, applied
+    // first, leaves the product unorderable, and the late create gives it stock but not back.
+    const deletedFirst = randomUUID();
+    const product = {
+      productId: deletedFirst,
+      sku: `SKU-${deletedFirst.slice(0, 8)}`,
+      price: 100,
+      currency: 'USD',
+    };
+    await db().begin((tx) => steps.onProductDeleted(tx, { ...product, version: 2 }));
+    await db().begin((tx) =>
+      steps.onProductCreated(tx, { ...product, name: 'Late', version: 1, initialStock: 10 }),
+    );
     const deletedOrder = randomUUID();
-    await reserve(deletedOrder, [{ productId: deletedInCatalog, quantity: 1 }]);
+    await reserve(deletedOrder, [{ productId: deletedFirst, quantity: 1 }]);
     expect(await eventsFor(deletedOrder)).toEqual([
       {
         type: StockRejected.type,
-        data: { orderId: deletedOrder, reason: `product ${deletedInCatalog} can no longer be ordered` },
+        data: { orderId: deletedOrder, reason: `product ${deletedFirst} can no longer be ordered` },
       },
     ]);
     expect(await stockOf(plenty)).toEqual({ onHand: 10, reserved: 0 });
-    expect(await stockOf(deletedInCatalog)).toEqual({ onHand: 10, reserved: 0 });
+    expect(await stockOf(deletedFirst)).toEqual({ onHand: 0, reserved: 0 });
   });
 
   it('merges repeated lines of one product before checking the stock', async () => {

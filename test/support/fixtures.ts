@@ -32,9 +32,11 @@ export interface ProductFixture {
 }
 
 /**
- * Seeds a product by SQL, bypassing the catalog API: its catalog row and its stock row, so order
- * and inventory tests get a product without depending on the catalog service. (To create one as
- * a user does, through POST /products, see `postProduct` in test/product/support.ts.)
+ * Seeds a product by SQL, bypassing the catalog API: its catalog row, its stock row and its entry
+ * in the order service's price list (as if inventory and the order service had applied its
+ * product.created, and for `deleted` its product.deleted), so order and inventory tests get a
+ * product without depending on the catalog service. (To create one as a user does, through
+ * POST /products, see `postProduct` in test/product/support.ts.)
  */
 export async function seedProduct({
   price = 1999,
@@ -48,6 +50,9 @@ export async function seedProduct({
     insert into product.products (id, sku, name, price, currency, deleted_at)
     values (${id}, ${`SKU-${id.slice(0, 8)}`}, ${`Test product ${id.slice(0, 8)}`}, ${price}, ${currency}, ${deleted ? new Date() : null})`;
   await sql`insert into inventory.stock (product_id, on_hand, orderable) values (${id}, ${onHand}, ${!deleted})`;
+  await sql`
+    insert into orders.product_prices (product_id, price, currency, deleted, version)
+    values (${id}, ${price}, ${currency}, ${deleted}, 1)`;
   return id;
 }
 
