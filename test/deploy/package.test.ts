@@ -470,7 +470,7 @@ describe('sls package --stage prod (offline, no credentials)', () => {
     expect(budget.problems).toEqual([]);
     // The figures docs/deploy.md works through for the default parameters.
     expect({ connections: budget.connections, limit: budget.limit }).toEqual({
-      connections: 142,
+      connections: 148,
       limit: 150,
     });
     for (const [id, fn] of ofType('AWS::Lambda::Function'))
@@ -496,7 +496,7 @@ describe('sls package --stage prod (offline, no credentials)', () => {
     );
     broken.Resources.GetOrderLambdaFunction.Properties.ReservedConcurrentExecutions = 3;
     expect(connectionBudget(broken, limits).problems).toEqual([
-      'peak connections 184 exceed 150 (75% of max_connections 200)',
+      'peak connections 189 exceed 150 (75% of max_connections 200)',
     ]);
     // The proxy this stack creates must open no more than the budget assumes.
     const wider = copy();
