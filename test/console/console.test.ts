@@ -271,7 +271,8 @@ it('shows where an order stopped (a dead letter) and replays it from the page: t
     expect(await text(page, '#journey-title')).toBe(`Order ${order.id}: PENDING`);
     expect(await page.locator('#journey-diagram .arrow.stopped').count()).toBe(1);
     const row = page.locator('#dead-letters tr[data-dlq="stock.reserved"]');
-    expect(await text(page, '#dead-letters tr[data-dlq="stock.reserved"] .waiting')).toBe('1');
+    // The depths come from Kafka's admin API, refreshed behind the poll: wait for them to show it.
+    await onScreen(page, '#dead-letters tr[data-dlq="stock.reserved"] .waiting', (t) => t === '1', 15_000);
     await onScreen(page, '#dead-letters tr[data-dlq="stock.reserved"] .error', (t) => t.length > 0, 15_000);
     expect(await row.locator('.error').first().textContent()).toMatch(/failed|error|exception/i);
     expect(await row.locator('.mono').first().textContent()).toMatch(/stock\.reserved\[\d+\]@\d+$/);
