@@ -8,7 +8,7 @@
  * publish transaction and one Kafka send per invocation instead of one per record.
  */
 import { randomUUID } from 'node:crypto';
-import { db, type Db, type Tx } from './db.ts';
+import { db, transaction, type Db, type Tx } from './db.ts';
 import { CORRELATION_HEADER, type EventEnvelope } from './events.ts';
 import { sendBatch } from './kafka/producer.ts';
 import { logger } from './observability.ts';
@@ -53,7 +53,7 @@ export async function enqueue<T>(tx: Tx, message: OutboxMessage<T>): Promise<str
  */
 export async function inTransaction<T>(work: (tx: Tx) => Promise<T>, pending?: string[]): Promise<T> {
   const ids: string[] = [];
-  const result = await db().begin(async (tx) => {
+  const result = await transaction(db(), async (tx) => {
     enqueuedBy.set(tx, ids);
     return work(tx);
   });
@@ -73,7 +73,7 @@ export async function publishPending(ids: readonly string[]): Promise<void> {
 
 /** Publishes the given unpublished rows (those not already locked by another publisher). */
 export async function publishRows(sql: Db, ids: string[]): Promise<number> {
-  return sql.begin(async (tx) => {
+  return transaction(sql, async (tx) => {
     // Marked published and locked in one statement; the send failing rolls the mark back.
     const rows = await tx<OutboxRow[]>`
       update platform.outbox o set published_at = now(), attempts = o.attempts + 1
@@ -91,7 +91,7 @@ const RELAY_LOCK = 7_201_156;
  * relays never interleave one key's events; returns how many it sent (0 when another holds the lock).
  */
 export async function publishDue(sql: Db, limit = 500): Promise<number> {
-  return sql.begin(async (tx) => {
+  return transaction(sql, async (tx) => {
     const [lock] = await tx<{ locked: boolean }[]>`select pg_try_advisory_xact_lock(${RELAY_LOCK}) as locked`;
     if (!lock?.locked) return 0;
     const rows = await tx<OutboxRow[]>`
