@@ -235,6 +235,8 @@ function createPool(createInstance, { retired, held, pinned }, settings, log, in
   const warm = new WeakSet();
   /** Which function's state each instance belongs to. */
   const owners = new WeakMap();
+  /** Set when serverless-offline ended every instance (forget): provision again on the next invocation. */
+  let reprovision = false;
 
   const stateOf = (functionKey, definition) => {
     let state = functions.get(functionKey);
@@ -257,6 +259,10 @@ function createPool(createInstance, { retired, held, pinned }, settings, log, in
   };
 
   function lease(functionKey, definition) {
+    if (reprovision) {
+      reprovision = false;
+      for (const other of functions.values()) void topUp(other);
+    }
     const state = stateOf(functionKey, definition);
     let event;
     let clientContext;
@@ -441,13 +447,11 @@ function createPool(createInstance, { retired, held, pinned }, settings, log, in
     }
     idleOrder.clear();
     live = 0;
-    setImmediate(() => {
-      dispatch();
-      for (const state of functions.values()) {
-        state.pinned = 0;
-        void topUp(state);
-      }
-    });
+    for (const state of functions.values()) state.pinned = 0;
+    // Re-provisioned by the next invocation, not now: serverless-offline also ends its pool this
+    // way when it shuts down, and compiling every provisioned bundle again then is wasted work.
+    reprovision = true;
+    setImmediate(dispatch);
   }
 
   /**
