@@ -502,7 +502,8 @@ function createPool(createInstance, { retired, held, pinned }, settings, log, in
     try {
       instance.setEvent(initEvent);
       await instance.runHandler();
-      warm.add(instance);
+      // Still `cold` for the wait estimate: its first invocation opens connections and compiles
+      // the code it runs, and says as little about the next ones as a cold start does.
       release(state, instance, false);
       return true;
     } catch (error) {
