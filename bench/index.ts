@@ -159,7 +159,13 @@ async function coldFlashSale(stack: ModeStack, mode: Mode): Promise<ModeRun> {
       peaks: await peaks.stop(),
     };
     say(
-      `${mode}: stack ready in ${stack.readySeconds} s (${stack.provisioned ?? 'no provisioned instances'}); flash sale ${JSON.stringify(flash.httpStatuses)} non-202 answers; ${flash.completed} completed, ${flash.rejected} rejected, ${flash.unfinished} unfinished of ${flash.placed}; settled in ${flash.settleSeconds} s (stages, s after the first POST: ${Object.entries(flash.stages).map(([status, t]) => `${status} ${t.first}–${t.last}`).join(', ')}); ${run.cpuMsPerOrder} ms CPU/order; peak RSS ${run.peaks.rssMb} MB, ${run.peaks.threads} threads, ${run.peaks.connections} connections (load ${flash.load.join(' ')})`,
+      `${mode}: stack ready in ${stack.readySeconds} s (${stack.provisioned ?? 'no provisioned instances'}); flash sale ${JSON.stringify(flash.httpStatuses)} non-202 answers; ${flash.completed} completed, ${flash.rejected} rejected, ${flash.unfinished} unfinished of ${flash.placed}; settled in ${flash.settleSeconds} s (stages, s after the first POST: ${Object.entries(
+        flash.stages,
+      )
+        .map(([status, t]) => `${status} ${t.first}–${t.last}`)
+        .join(
+          ', ',
+        )}); ${run.cpuMsPerOrder} ms CPU/order; peak RSS ${run.peaks.rssMb} MB, ${run.peaks.threads} threads, ${run.peaks.connections} connections (load ${flash.load.join(' ')})`,
     );
     return run;
   } finally {

@@ -11,9 +11,12 @@ import { env } from 'node:process';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { codeDir, functionKey, handler, servicePath, timeout, inProcessRunner, initKey, initToken } = workerData;
+const { codeDir, functionKey, handler, servicePath, timeout, inProcessRunner, initKey, initToken } =
+  workerData;
 const { default: InProcessRunner } = await import(pathToFileURL(inProcessRunner).href);
-const { load } = await import(pathToFileURL(join(dirname(inProcessRunner), 'aws-lambda-ric', 'UserFunction.js')).href);
+const { load } = await import(
+  pathToFileURL(join(dirname(inProcessRunner), 'aws-lambda-ric', 'UserFunction.js')).href
+);
 
 const runner = new InProcessRunner({ codeDir, functionKey, handler, servicePath, timeout }, env);
 const isInit = (event) => event !== null && typeof event === 'object' && event[initKey] === initToken;

@@ -195,7 +195,8 @@ export async function claimAndApply(
   eventId: string,
   apply: (tx: Tx) => Promise<void>,
 ): Promise<true> {
-  const claim = tx`insert into platform.processed_records (consumer, record_key) values (${consumer}, ${eventId})`.execute();
+  const claim =
+    tx`insert into platform.processed_records (consumer, record_key) values (${consumer}, ${eventId})`.execute();
   const [claimed, applied] = await Promise.allSettled([claim, apply(tx)]);
   if (claimed.status === 'rejected') throw claimed.reason;
   if (applied.status === 'rejected') throw applied.reason;
