@@ -13,7 +13,7 @@
  *    uniform over many products and on one hot product (bench/reserve.ts);
  * 5. end-to-end saga: open-loop POST /orders at several offered rates (bench/saga.ts).
  *
- * Env: BENCH_PARTS (modes,flash,burst,reserve,saga), BENCH_MODES (bounded,unbounded,in-process),
+ * Env: BENCH_PARTS (modes,flash,burst,reserve,saga), BENCH_MODES (bounded,on-demand,unbounded,in-process),
  * BENCH_RATES (25,50,100,150,200,300), BENCH_SECONDS (15 per rate), BENCH_DRAIN_SECONDS (60),
  * BENCH_CLIENTS (8, reservation workers = pgbench clients), BENCH_RESERVE_SECONDS (10),
  * BENCH_PRODUCTS (10000, reservation uniform case), BENCH_THREADS (2: pgbench -j and app driver
@@ -24,7 +24,7 @@
  * Writes bench/results/bench.json, bench/results/bench.png and bench/results/offline-*.log.
  * Last line: `orders/s <n> p99_ms <n> reserve_vs_pgbench <x> flash_s <n> burst_5xx <n>`.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 
@@ -74,7 +74,14 @@ mkdirSync(RESULTS, { recursive: true });
 
 /** How serverless-offline runs the functions; `bounded` is what npm start and npm test use. */
 const MODES = {
-  bounded: { label: 'worker instances, bounded (infra/offline-concurrency.cjs)', env: {} },
+  bounded: {
+    label: 'worker instances, bounded, provisioned concurrency initialised (infra/offline-concurrency.cjs)',
+    env: {},
+  },
+  'on-demand': {
+    label: 'worker instances, bounded, every instance started on demand (OFFLINE_PROVISIONED=off)',
+    env: { OFFLINE_PROVISIONED: 'off' },
+  },
   unbounded: {
     label: "serverless-offline's own workers (one per concurrent call)",
     env: { OFFLINE_CONCURRENCY: 'off' },
@@ -85,7 +92,7 @@ const MODES = {
   },
 } as const;
 type Mode = keyof typeof MODES;
-const modes = list(process.env.BENCH_MODES, 'bounded,unbounded,in-process').filter(
+const modes = list(process.env.BENCH_MODES, 'bounded,on-demand,unbounded,in-process').filter(
   (m): m is Mode => m in MODES,
 );
 
@@ -93,6 +100,10 @@ interface ModeRun {
   mode: Mode;
   label: string;
   flash: FlashSale;
+  /** Seconds from starting serverless-offline until it answered GET /health (bundling included). */
+  readySeconds: number;
+  /** The runtime's provisioning line ("16 of 16 instances of 7 functions initialised in 6.0 s"), if any. */
+  provisioned: string | null;
   /** serverless-offline CPU (all threads) per order of the flash sale, start-up excluded. */
   cpuMsPerOrder: number | null;
   peaks: Peaks;
@@ -104,19 +115,34 @@ say(
   `machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; load average ${loadAtStart.join(' ')} (other work on the machine makes figures noisy)`,
 );
 
-const startMode = async (mode: Mode) =>
-  startStack({
+interface ModeStack {
+  env: Record<string, string>;
+  stop: () => Promise<void>;
+  readySeconds: number;
+  provisioned: string | null;
+}
+
+/** A fresh stack in `mode`, with how long serverless-offline took to be ready (it listens once provisioned). */
+async function startMode(mode: Mode): Promise<ModeStack> {
+  const offlineOutput = path.join(RESULTS, `offline-${mode}.log`);
+  const t0 = Date.now();
+  const stack = await startStack({
     mode: 'test',
     httpPort: await freePort(),
     lambdaPort: await freePort(),
-    offlineOutput: path.join(RESULTS, `offline-${mode}.log`),
+    offlineOutput,
     offlineEnv: MODES[mode].env,
   });
+  const provisioned =
+    /provisioned concurrency: (.*)/.exec(readFileSync(offlineOutput, 'utf8'))?.[1]?.trim() ?? null;
+  // startStack brings Postgres and Kafka up first; count from its start (what `npm start` waits for).
+  return { ...stack, readySeconds: round((Date.now() - t0) / 1000, 1)!, provisioned };
+}
 const databaseOf = (url: string) => new URL(url).pathname.slice(1);
 const offlineCpu = () => descendantCpuMs(process.pid, 'serverless.js');
 
 /** A cold flash sale on a stack that has served nothing yet, with the peaks it causes. */
-async function coldFlashSale(stack: { env: Record<string, string> }, mode: Mode): Promise<ModeRun> {
+async function coldFlashSale(stack: ModeStack, mode: Mode): Promise<ModeRun> {
   const sql = postgres(stack.env.DATABASE_URL!, { max: 2, onnotice: () => {} });
   try {
     const peaks = samplePeaks(sql, databaseOf(stack.env.DATABASE_URL!));
@@ -127,11 +153,19 @@ async function coldFlashSale(stack: { env: Record<string, string> }, mode: Mode)
       mode,
       label: MODES[mode].label,
       flash,
+      readySeconds: stack.readySeconds,
+      provisioned: stack.provisioned,
       cpuMsPerOrder: round((cpu1 - cpu0) / Math.max(1, flash.placed), 1),
       peaks: await peaks.stop(),
     };
     say(
-      `${mode}: flash sale ${JSON.stringify(flash.httpStatuses)} non-202 answers; ${flash.completed} completed, ${flash.rejected} rejected, ${flash.unfinished} unfinished of ${flash.placed}; settled in ${flash.settleSeconds} s; ${run.cpuMsPerOrder} ms CPU/order; peak RSS ${run.peaks.rssMb} MB, ${run.peaks.threads} threads, ${run.peaks.connections} connections (load ${flash.load.join(' ')})`,
+      `${mode}: stack ready in ${stack.readySeconds} s (${stack.provisioned ?? 'no provisioned instances'}); flash sale ${JSON.stringify(flash.httpStatuses)} non-202 answers; ${flash.completed} completed, ${flash.rejected} rejected, ${flash.unfinished} unfinished of ${flash.placed}; settled in ${flash.settleSeconds} s (stages, s after the first POST: ${Object.entries(
+        flash.stages,
+      )
+        .map(([status, t]) => `${status} ${t.first}–${t.last}`)
+        .join(
+          ', ',
+        )}); ${run.cpuMsPerOrder} ms CPU/order; peak RSS ${run.peaks.rssMb} MB, ${run.peaks.threads} threads, ${run.peaks.connections} connections (load ${flash.load.join(' ')})`,
     );
     return run;
   } finally {
@@ -143,7 +177,7 @@ const modeRuns: ModeRun[] = [];
 const reserve: ReserveRun[] = [];
 const saga: SagaStep[] = [];
 const skippedRates: number[] = [];
-let flash: FlashSale | undefined;
+let flash: ModeRun | undefined;
 let burst: (Burst & { peaks: Peaks }) | undefined;
 let sagaPeaks: Peaks | undefined;
 
@@ -160,11 +194,13 @@ if (PARTS.has('modes')) {
   }
 }
 
-const stack = NEEDS_STACK
+const stack: ModeStack = NEEDS_STACK
   ? await startMode('bounded')
   : await ensurePostgres({ database: 'postgres' }).then((pg) => ({
       env: { DATABASE_URL: pg.url } as Record<string, string>,
       stop: () => pg.stop(),
+      readySeconds: 0,
+      provisioned: null,
     }));
 process.once('SIGINT', () => void stack.stop().finally(() => process.exit(130)));
 try {
@@ -174,7 +210,7 @@ try {
     // 2. the flash sale on the default runtime, cold (the first thing the stack serves).
     if (PARTS.has('flash') || (PARTS.has('modes') && modes.includes('bounded'))) {
       const run = await coldFlashSale(stack, 'bounded');
-      flash = run.flash;
+      flash = run;
       if (PARTS.has('modes')) modeRuns.unshift(run);
     }
     // 3. the burst.
@@ -273,7 +309,7 @@ const summary = {
   p99Ms: at50?.p99Ms ?? null,
   reserveVsPgbench: Number.isFinite(reserveVsPgbench) ? reserveVsPgbench : null,
   reserveRatios: ratios,
-  flashSeconds: flash?.settleSeconds ?? null,
+  flashSeconds: flash?.flash.settleSeconds ?? null,
   burst5xx: badBurstAnswers,
 };
 const figures = {
@@ -298,7 +334,8 @@ const figures = {
   },
   summary,
   modes: modeRuns,
-  flash: flash ?? null,
+  flash: flash?.flash ?? null,
+  flashStack: flash ? { readySeconds: flash.readySeconds, provisioned: flash.provisioned } : null,
   burst: burst ?? null,
   reserve,
   saga,
@@ -325,7 +362,7 @@ if (modeRuns.length) {
   const base = modeRuns.find((m) => m.mode === 'unbounded');
   lines.push(
     'runtime modes: cold flash sale, 100 orders at once on stock 20 (ratio: to serverless-offline’s own workers, same run)',
-    '  mode         non-202  completed  settle s  CPU ms/order  peak RSS MB  threads  PG conns  settle ratio  CPU ratio',
+    '  mode         ready s  non-202  completed  settle s  CPU ms/order  peak RSS MB  threads  PG conns  settle ratio  CPU ratio',
   );
   for (const m of modeRuns) {
     const non202 = Object.values(m.flash.httpStatuses).reduce((a, b) => a + b, 0);
@@ -336,14 +373,16 @@ if (modeRuns.length) {
     const cpuRatio =
       base?.cpuMsPerOrder && m.cpuMsPerOrder ? round(m.cpuMsPerOrder / base.cpuMsPerOrder, 2) : null;
     lines.push(
-      `  ${m.mode.padEnd(11)}  ${cell(non202).padStart(7)}  ${cell(m.flash.completed).padStart(9)}  ${cell(m.flash.settleSeconds).padStart(8)}  ${cell(m.cpuMsPerOrder).padStart(12)}  ${cell(m.peaks.rssMb).padStart(11)}  ${cell(m.peaks.threads).padStart(7)}  ${cell(m.peaks.connections).padStart(8)}  ${cell(settleRatio).padStart(12)}  ${cell(cpuRatio).padStart(9)}`,
+      `  ${m.mode.padEnd(11)}  ${cell(m.readySeconds).padStart(7)}  ${cell(non202).padStart(7)}  ${cell(m.flash.completed).padStart(9)}  ${cell(m.flash.settleSeconds).padStart(8)}  ${cell(m.cpuMsPerOrder).padStart(12)}  ${cell(m.peaks.rssMb).padStart(11)}  ${cell(m.peaks.threads).padStart(7)}  ${cell(m.peaks.connections).padStart(8)}  ${cell(settleRatio).padStart(12)}  ${cell(cpuRatio).padStart(9)}`,
     );
   }
 }
-if (flash)
+if (flash) {
+  const f = flash.flash;
   lines.push(
-    `flash sale (default runtime, cold): ${flash.completed}/${flash.orders} completed on stock ${flash.stock} (${flash.exactlyStockCompleted ? 'exactly the stock' : 'NOT the stock'}), non-202 answers ${JSON.stringify(flash.httpStatuses)}, settled in ${flash.settleSeconds} s, final on hand ${flash.finalOnHand} reserved ${flash.finalReserved}`,
+    `flash sale (default runtime, the first thing the stack serves; ${flash.provisioned ? `provisioned instances initialised: ${flash.provisioned}` : 'no provisioned instances'}; stack ready in ${flash.readySeconds} s): ${f.completed}/${f.orders} completed on stock ${f.stock} (${f.exactlyStockCompleted ? 'exactly the stock' : 'NOT the stock'}), non-202 answers ${JSON.stringify(f.httpStatuses)}, settled in ${f.settleSeconds} s, ${flash.cpuMsPerOrder} ms CPU/order, final on hand ${f.finalOnHand} reserved ${f.finalReserved}`,
   );
+}
 if (burst)
   lines.push(
     `burst: ${burst.orders} at once on stock ${burst.stock}: ${burst.accepted} × 202, ${burst.shed} × 503 + Retry-After, other answers ${JSON.stringify(burst.otherAnswers)}, untrue answers ${burst.writtenButNotAccepted + burst.acceptedButMissing}, ${burst.completed} completed (${burst.exact ? 'exact' : 'NOT exact'}), settled in ${burst.settleSeconds} s; peak RSS ${burst.peaks.rssMb} MB, ${burst.peaks.threads} threads, ${burst.peaks.connections} PG connections`,

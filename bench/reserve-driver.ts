@@ -28,9 +28,9 @@ const productId = (n: number) => {
 };
 
 /**
- * What layers/kafka/consumer.ts applyRecord does for one record, without Kafka: in one
- * transaction, the processed-record insert, then `apply`. Keep it in step with applyRecord (and
- * bench/reserve.pgbench.sql with both).
+ * What layers/kafka/consumer.ts applyRecord does for one record, without Kafka: its own
+ * transaction (layers/db.ts `transaction`, as `inTransaction` runs it) around its own
+ * `claimAndApply`. bench/reserve.pgbench.sql sends the same statements.
  */
 export async function applyOnce(
   sql: Sql,
@@ -38,12 +38,18 @@ export async function applyOnce(
   eventId: string,
   apply: (tx: Tx) => Promise<void>,
 ) {
-  await sql.begin(async (tx) => {
-    const [fresh] = await tx`
-      insert into platform.processed_records (consumer, record_key) values (${consumer}, ${eventId})
-      on conflict do nothing returning 1 as fresh`;
-    if (fresh) await apply(tx);
-  });
+  const { transaction, claimAndApply, unlessDuplicate } = await (app ??= loadApp());
+  await transaction(sql, (tx) => claimAndApply(tx, consumer, eventId, apply)).catch(unlessDuplicate);
+}
+
+// Imported on first use, once the log level is set (see `run` below).
+let app: ReturnType<typeof loadApp> | undefined;
+async function loadApp() {
+  const [{ transaction }, { claimAndApply, unlessDuplicate }] = await Promise.all([
+    import('#layers/db'),
+    import('#layers/kafka/consumer'),
+  ]);
+  return { transaction, claimAndApply, unlessDuplicate };
 }
 
 async function drive(options: DriverOptions): Promise<DriverResult> {

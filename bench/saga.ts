@@ -78,6 +78,8 @@ export interface FlashSale {
   finalOnHand: number;
   finalReserved: number;
   exactlyStockCompleted: boolean;
+  /** Per timeline status: seconds from the first POST until the first and the last order reached it. */
+  stages: Record<string, { first: number; last: number; orders: number }>;
   load: [number, number, number];
 }
 
@@ -279,6 +281,13 @@ export async function runFlashSale(
       : null;
   const stockRow = await stockOnceSettled(sql, product!.id);
   const completed = rows.filter((r) => r.status === 'COMPLETED').length;
+  const stageRows = await sql<{ status: string; first: Date; last: Date; orders: number }[]>`
+    select status, min(at) as first, max(at) as last, count(distinct order_id)::int as orders
+    from orders.timeline where order_id = any(${ids}::uuid[]) group by status order by max(at)`;
+  const since = (at: Date) => round((at.getTime() - startedAt) / 1000, 2)!;
+  const stages = Object.fromEntries(
+    stageRows.map((r) => [r.status, { first: since(r.first), last: since(r.last), orders: r.orders }]),
+  );
   return {
     orders,
     placed: rows.length,
@@ -292,6 +301,7 @@ export async function runFlashSale(
     finalOnHand: stockRow.onHand,
     finalReserved: stockRow.reserved,
     exactlyStockCompleted: completed === stock,
+    stages,
     load: load(),
   };
 }

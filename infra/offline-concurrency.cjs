@@ -21,7 +21,13 @@
  *   reached by queueing. Lambda Invoke and Kafka trigger invocations wait (their callers have
  *   deadlines of their own and retry);
  * - an instance whose invocation timed out (serverless-offline terminates its worker) or whose
- *   worker died is discarded, never handed out again.
+ *   worker died is discarded, never handed out again;
+ * - per function `provisionedConcurrency` instances (serverless.yml; the local stage sets it in
+ *   infra/aws/target-local.yml) are initialised when serverless-offline starts — Lambda's init
+ *   phase only: the bundle is loaded, the handler not invoked (infra/offline-instance-worker.mjs)
+ *   — and kept: never retired as idle or least recently used, replaced when one is discarded.
+ *   serverless-offline's servers start listening once they are ready, so a burst right after
+ *   `npm start` pays no cold starts. OFFLINE_PROVISIONED=off leaves every instance on demand.
  *
  * With one invocation per instance and a pool of one connection per instance (DB_POOL_MAX=1, as
  * on AWS), the local stack's PostgreSQL connections are bounded by `maxInstances`.
@@ -36,8 +42,11 @@
  */
 'use strict';
 
+const { randomUUID } = require('node:crypto');
+const { syncBuiltinESMExports } = require('node:module');
 const path = require('node:path');
-const { pathToFileURL } = require('node:url');
+const { fileURLToPath, pathToFileURL } = require('node:url');
+const workerThreads = require('node:worker_threads');
 
 const GATEWAY_TIMEOUT_MS = 25_000;
 const RUNTIME = Symbol.for('shopstream.offline-concurrency.runtime');
@@ -48,10 +57,15 @@ const DEFAULTS = {
   maxQueuedPerInstance: 100,
   idleSeconds: 600,
 };
+/** Provisioned instances initialised at once (each compiles its bundle: more only contend for the cores). */
+const PROVISION_PARALLEL = 4;
+/** The event key of an init-only invocation (infra/offline-instance-worker.mjs). */
+const INIT_KEY = 'shopstream.offline-concurrency.init';
 
 class OfflineConcurrency {
-  constructor(serverless) {
+  constructor(serverless, options) {
     this.serverless = serverless;
+    this.options = options ?? {};
     this.hooks = {
       'before:offline:start:init': () => this.install(),
       'before:offline:start': () => this.install(),
@@ -79,14 +93,77 @@ class OfflineConcurrency {
     const { default: LambdaFunction } = await import(
       pathToFileURL(path.join(lambdaDir, 'LambdaFunction.js')).href
     );
+    const { default: Lambda } = await import(pathToFileURL(path.join(lambdaDir, 'Lambda.js')).href);
     if (LambdaFunctionPool.prototype.get.boundedBy) return;
-    patchPool(LambdaFunctionPool, LambdaFunction, settings, (message) =>
-      this.serverless.cli.log(`offline-concurrency: ${message}`),
-    );
+    const log = (message) => this.serverless.cli.log(`offline-concurrency: ${message}`);
+    // Init-only invocations need the project's worker helper; in-process there is no worker.
+    const inProcess =
+      this.options.useInProcess === true ||
+      this.serverless.service.custom?.['serverless-offline']?.useInProcess === true;
+    const provisioning = process.env.OFFLINE_PROVISIONED !== 'off' && !inProcess;
+    let initEvent;
+    if (provisioning) initEvent = redirectInstanceWorkers(lambdaDir);
+    const service = this.serverless.service;
+    patchPool(LambdaFunctionPool, LambdaFunction, settings, log, {
+      initEvent,
+      provisioned: () =>
+        provisioning
+          ? service
+              .getAllFunctions()
+              .map((key) => ({ key, definition: service.getFunction(key) }))
+              .filter(({ definition }) => Number(definition.provisionedConcurrency) > 0)
+          : [],
+    });
+    // serverless-offline's HTTP servers start after the Lambda pool: ready means provisioned.
+    const startLambda = Lambda.prototype.start;
+    Lambda.prototype.start = async function startWhenProvisioned() {
+      const started = await startLambda.call(this);
+      await offlineRuntime()?.provisioned;
+      return started;
+    };
   }
 }
 
-function patchPool(LambdaFunctionPool, LambdaFunction, settings, log) {
+/**
+ * serverless-offline's WorkerThreadRunner starts each instance's thread on its own helper, which
+ * can only invoke the handler. Threads of that helper start on infra/offline-instance-worker.mjs
+ * instead (the same, plus init-only invocations). Returns the init event, with a token of this process.
+ */
+function redirectInstanceWorkers(lambdaDir) {
+  const runnerDir = path.join(lambdaDir, 'handler-runner');
+  const helper = path.join(runnerDir, 'worker-thread-runner', 'workerThreadHelper.js');
+  const instanceWorker = path.join(__dirname, 'offline-instance-worker.mjs');
+  const initToken = randomUUID();
+  const { Worker } = workerThreads;
+  class InstanceWorker extends Worker {
+    constructor(filename, options = {}) {
+      const file = filename instanceof URL ? fileURLToPath(filename) : String(filename);
+      if (path.resolve(file) !== helper) super(filename, options);
+      else {
+        super(instanceWorker, {
+          ...options,
+          workerData: {
+            ...options.workerData,
+            inProcessRunner: path.join(runnerDir, 'in-process-runner', 'index.js'),
+            initKey: INIT_KEY,
+            initToken,
+          },
+        });
+      }
+    }
+  }
+  workerThreads.Worker = InstanceWorker;
+  // WorkerThreadRunner imports `Worker` as an ES module binding: update it too.
+  syncBuiltinESMExports();
+  return { [INIT_KEY]: initToken };
+}
+
+/**
+ * `provisioning.provisioned()` lists the functions with a provisionedConcurrency (key and
+ * definition), `provisioning.initEvent` is the event of an init-only invocation; without them
+ * every instance starts on demand.
+ */
+function patchPool(LambdaFunctionPool, LambdaFunction, settings, log, provisioning = {}) {
   // serverless-offline keeps its pool's state in private fields, so its own `get` stays the
   // factory of new instances: it creates one whenever none of the function's instances is IDLE.
   // Instances this pool has handed out report BUSY from the moment they are taken (serverless-offline
@@ -96,21 +173,28 @@ function patchPool(LambdaFunctionPool, LambdaFunction, settings, log) {
   const status = Object.getOwnPropertyDescriptor(LambdaFunction.prototype, 'status');
   const retired = new WeakSet();
   const held = new WeakSet();
+  // Provisioned instances also report BUSY while idle: serverless-offline's own idle cleaner
+  // (terminateIdleLambdaTime) must not end them.
+  const pinned = new WeakSet();
   Object.defineProperty(LambdaFunction.prototype, 'status', {
     configurable: true,
     get() {
       if (retired.has(this)) return 'RETIRED';
-      return held.has(this) ? 'BUSY' : status.get.call(this);
+      return held.has(this) || pinned.has(this) ? 'BUSY' : status.get.call(this);
     },
   });
   const pools = new WeakMap();
-  const get = function get(functionKey, functionDefinition) {
-    let pool = pools.get(this);
+  const poolOf = (functionPool) => {
+    let pool = pools.get(functionPool);
     if (!pool) {
-      const factory = (key, definition) => createInstance.call(this, key, definition);
-      pools.set(this, (pool = createPool(factory, { retired, held }, settings, log)));
+      const factory = (key, definition) => createInstance.call(functionPool, key, definition);
+      const marks = { retired, held, pinned };
+      pools.set(functionPool, (pool = createPool(factory, marks, settings, log, provisioning.initEvent)));
     }
-    return pool.lease(functionKey, functionDefinition);
+    return pool;
+  };
+  const get = function get(functionKey, functionDefinition) {
+    return poolOf(this).lease(functionKey, functionDefinition);
   };
   get.boundedBy = settings;
   LambdaFunctionPool.prototype.get = get;
@@ -125,6 +209,8 @@ function patchPool(LambdaFunctionPool, LambdaFunction, settings, log) {
         lease.setEvent(event);
         return lease.runHandler();
       },
+      /** Settles once the provisioned instances are initialised (failures are logged, not thrown). */
+      provisioned: poolOf(this).provision(provisioning.provisioned?.() ?? []),
     };
     return start.call(this);
   };
@@ -140,7 +226,7 @@ function patchPool(LambdaFunctionPool, LambdaFunction, settings, log) {
   );
 }
 
-function createPool(createInstance, { retired, held }, settings, log) {
+function createPool(createInstance, { retired, held, pinned }, settings, log, initEvent) {
   /** functionKey → { cap, instances: Set, idle: LambdaFunction[], waiting: Waiter[] } */
   const functions = new Map();
   /** Idle instances of every function, least recently used first. */
@@ -149,6 +235,8 @@ function createPool(createInstance, { retired, held }, settings, log) {
   const warm = new WeakSet();
   /** Which function's state each instance belongs to. */
   const owners = new WeakMap();
+  /** Set when serverless-offline ended every instance (forget): provision again on the next invocation. */
+  let reprovision = false;
 
   const stateOf = (functionKey, definition) => {
     let state = functions.get(functionKey);
@@ -161,6 +249,9 @@ function createPool(createInstance, { retired, held }, settings, log) {
         instances: new Set(),
         idle: [],
         waiting: [],
+        /** Instances to keep initialised (provisionedConcurrency, at most the cap). */
+        provisioned: 0,
+        pinned: 0,
       };
       functions.set(functionKey, state);
     }
@@ -168,6 +259,10 @@ function createPool(createInstance, { retired, held }, settings, log) {
   };
 
   function lease(functionKey, definition) {
+    if (reprovision) {
+      reprovision = false;
+      for (const other of functions.values()) void topUp(other);
+    }
     const state = stateOf(functionKey, definition);
     let event;
     let clientContext;
@@ -259,7 +354,7 @@ function createPool(createInstance, { retired, held }, settings, log) {
   function retireIdleElsewhere(state) {
     for (const instance of idleOrder) {
       const owner = ownerOf(instance);
-      if (owner === state) continue;
+      if (owner === state || pinned.has(instance)) continue;
       retire(owner, instance);
       return true;
     }
@@ -269,6 +364,11 @@ function createPool(createInstance, { retired, held }, settings, log) {
   const ownerOf = (instance) => owners.get(instance);
 
   function retire(state, instance) {
+    if (pinned.delete(instance)) {
+      state.pinned -= 1;
+      // Lambda replaces a provisioned instance that is gone.
+      setImmediate(() => void topUp(state));
+    }
     idleOrder.delete(instance);
     remove(state.idle, instance);
     state.instances.delete(instance);
@@ -332,7 +432,7 @@ function createPool(createInstance, { retired, held }, settings, log) {
     () => {
       for (const state of functions.values()) {
         for (const instance of [...state.idle])
-          if (instance.idleTimeInMillis >= idleMs) retire(state, instance);
+          if (!pinned.has(instance) && instance.idleTimeInMillis >= idleMs) retire(state, instance);
       }
     },
     Math.min(idleMs, 30_000),
@@ -347,10 +447,75 @@ function createPool(createInstance, { retired, held }, settings, log) {
     }
     idleOrder.clear();
     live = 0;
+    for (const state of functions.values()) state.pinned = 0;
+    // Re-provisioned by the next invocation, not now: serverless-offline also ends its pool this
+    // way when it shuts down, and compiling every provisioned bundle again then is wasted work.
+    reprovision = true;
     setImmediate(dispatch);
   }
 
-  return { lease, forget };
+  /**
+   * Initialises each function's provisionedConcurrency instances (within its cap and the
+   * account-wide limit), PROVISION_PARALLEL at a time; resolves when all are ready.
+   */
+  async function provision(list) {
+    if (!initEvent || !list.length) return;
+    const started = performance.now();
+    const states = list.map(({ key, definition }) => {
+      const state = stateOf(key, definition);
+      state.provisioned = Math.min(state.cap, Math.floor(Number(definition.provisionedConcurrency)));
+      return state;
+    });
+    const ready = await topUpAll(states);
+    const wanted = states.reduce((sum, state) => sum + state.provisioned, 0);
+    log(
+      `provisioned concurrency: ${ready} of ${wanted} instances of ${states.length} functions initialised in ` +
+        `${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+  }
+
+  async function topUpAll(states) {
+    const slots = [];
+    for (const state of states) {
+      const missing = state.provisioned - state.pinned;
+      for (let i = 0; i < missing && live < settings.maxInstances; i += 1) {
+        const instance = create(state);
+        pinned.add(instance);
+        state.pinned += 1;
+        slots.push({ state, instance });
+      }
+    }
+    if (slots.length && live >= settings.maxInstances)
+      log(`provisioned concurrency is limited by maxInstances (${settings.maxInstances})`);
+    let ready = 0;
+    const next = async () => {
+      for (let slot = slots.shift(); slot; slot = slots.shift()) if (await initialise(slot)) ready += 1;
+    };
+    await Promise.all(Array.from({ length: PROVISION_PARALLEL }, next));
+    return ready;
+  }
+
+  const topUp = (state) => (initEvent && state.pinned < state.provisioned ? topUpAll([state]) : 0);
+
+  /** Lambda's init phase on a new instance: its bundle loaded, no invocation. */
+  async function initialise({ state, instance }) {
+    try {
+      instance.setEvent(initEvent);
+      await instance.runHandler();
+      // Still `cold` for the wait estimate: its first invocation opens connections and compiles
+      // the code it runs, and says as little about the next ones as a cold start does.
+      release(state, instance, false);
+      return true;
+    } catch (error) {
+      log(`${state.key}: a provisioned instance failed to initialise: ${error?.message ?? error}`);
+      // Not replaced: a bundle that cannot load would fail again and again.
+      state.provisioned -= 1;
+      release(state, instance, true);
+      return false;
+    }
+  }
+
+  return { lease, forget, provision };
 }
 
 function isHttpEvent(event) {

@@ -9,7 +9,7 @@
  * publish transaction and one Kafka send per invocation instead of one per record.
  */
 import { randomUUID } from 'node:crypto';
-import { db, type Db, type Tx } from './db.ts';
+import { db, transaction, type Db, type Tx } from './db.ts';
 import { CORRELATION_HEADER, type EventDefinition, type EventEnvelope, type EventInput } from './events.ts';
 import { sendBatch } from './kafka/producer.ts';
 import { logger } from './observability.ts';
@@ -62,7 +62,7 @@ export async function publish<E extends EventDefinition>(
  */
 export async function inTransaction<T>(work: (tx: Tx) => Promise<T>, pending?: string[]): Promise<T> {
   const ids: string[] = [];
-  const result = await db().begin(async (tx) => {
+  const result = await transaction(db(), async (tx) => {
     enqueuedBy.set(tx, ids);
     return work(tx);
   });
@@ -86,7 +86,7 @@ export async function publishPending(ids: readonly string[]): Promise<void> {
 export async function publishRows(sql: Db, ids: string[]): Promise<number> {
   const attempted: string[] = [];
   return recordingFailure(sql, attempted, () =>
-    sql.begin(async (tx) => {
+    transaction(sql, async (tx) => {
       // Marked published and locked in one statement; the send failing rolls the mark back.
       const rows = await tx<OutboxRow[]>`
         update platform.outbox o set published_at = now(), attempts = o.attempts + 1, last_error = null
@@ -108,7 +108,7 @@ const RELAY_LOCK = 7_201_156;
 export async function publishDue(sql: Db, limit = 500): Promise<number> {
   const attempted: string[] = [];
   return recordingFailure(sql, attempted, () =>
-    sql.begin(async (tx) => {
+    transaction(sql, async (tx) => {
       const [lock] = await tx<
         { locked: boolean }[]
       >`select pg_try_advisory_xact_lock(${RELAY_LOCK}) as locked`;

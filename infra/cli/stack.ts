@@ -3,6 +3,7 @@
  * the offline Kafka triggers — and takes it down again. Shared by `npm start` and `npm test`.
  */
 import { createWriteStream, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import postgres from 'postgres';
@@ -11,6 +12,8 @@ import { loadMigrations } from '../db/load-migrations.ts';
 import { createTopics, ensureKafka, type KafkaHandle } from '../local/kafka.ts';
 import { dropDatabase, ensurePostgres, type PostgresHandle } from '../local/postgres.ts';
 import { log, spawnTethered, stopChild, waitFor } from '../local/process.ts';
+
+const { STARTED_LINE: MSK_STARTED_LINE } = createRequire(import.meta.url)('../offline-msk/index.js') as { STARTED_LINE: string };
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const DEFAULT_ADMIN_API_KEY = 'local-admin-key';
@@ -116,6 +119,20 @@ async function startOffline(env: Record<string, string>, options: StackOptions):
   }
   let exited = false;
   child.once('exit', () => (exited = true));
+  // The offline MSK plugin starts its consumers after serverless-offline listens; until they have
+  // joined their groups (seconds on a fresh broker) no order gets past PENDING: not ready before.
+  let triggersStarted = false;
+  let tail = '';
+  const watchOutput = (chunk: Buffer) => {
+    tail = (tail + chunk.toString('utf8')).slice(-500);
+    if (tail.includes(`offline-msk: ${MSK_STARTED_LINE}`)) {
+      triggersStarted = true;
+      child.stdout?.off('data', watchOutput);
+      child.stderr?.off('data', watchOutput);
+    }
+  };
+  child.stdout?.on('data', watchOutput);
+  child.stderr?.on('data', watchOutput);
   const stop = () => stopChild(child, 10_000);
   try {
     await waitFor('[shopstream] serverless-offline: waiting for GET /health', async () => {
@@ -123,6 +140,10 @@ async function startOffline(env: Record<string, string>, options: StackOptions):
       const response = await fetch(`${env.API_URL}/health`, { signal: AbortSignal.timeout(5000) });
       return response.status === 200;
     }, { timeoutMs: 300_000 });
+    await waitFor('[shopstream] offline-msk: waiting for the Kafka triggers to join their groups', async () => {
+      if (exited) throw new Error(`serverless-offline exited during start-up${logFile ? `; see ${logFile}` : ''}`);
+      return triggersStarted;
+    }, { timeoutMs: 120_000 });
   } catch (error) {
     await stop();
     throw error;

@@ -12,6 +12,9 @@ const { Mapping } = require('./lib/mapping.js');
 const { createLogger } = require('./lib/log.js');
 const { offlineRuntime } = require('../offline-concurrency.cjs');
 
+/** Logged once the mappings have joined their consumer groups (or gave up waiting for the broker). */
+const STARTED_LINE = 'event source mappings started';
+
 class ServerlessOfflineMsk {
   /**
    * @param {any} serverless
@@ -28,7 +31,8 @@ class ServerlessOfflineMsk {
       // `sls offline start`: serverless-offline starts its Lambda API in its own `init` hook, which
       // runs before ours (list this plugin after serverless-offline). It calls process.exit in its
       // `end` hook, so stop before it: `before:offline:start:end`.
-      'offline:start:init': () => this.start(),
+      // The line after start tells a supervisor (infra/cli/stack.ts) that the triggers consume.
+      'offline:start:init': () => this.start().finally(() => this.log(STARTED_LINE)),
       'before:offline:start:end': () => this.stop(),
       // `sls offline` (no `start`) runs everything inside one hook and exits from it; start early
       // (invocations wait until the Lambda API answers) and stop on the same signals it uses.
@@ -111,3 +115,4 @@ class ServerlessOfflineMsk {
 }
 
 module.exports = ServerlessOfflineMsk;
+module.exports.STARTED_LINE = STARTED_LINE;

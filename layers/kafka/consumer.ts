@@ -24,7 +24,7 @@ import middy from '@middy/core';
 import type { Context, MSKEvent, MSKRecord } from 'aws-lambda';
 import { z } from 'zod';
 import type { IHeaders } from 'kafkajs';
-import { db, type Tx } from '../db.ts';
+import { db, isPgError, PgCode, type Tx } from '../db.ts';
 import { isRetryable } from '../errors.ts';
 import { CORRELATION_HEADER, EventEnvelope, type EventDefinition, type EventOf } from '../events.ts';
 import { inTransaction, publishPending } from '../outbox.ts';
@@ -136,16 +136,11 @@ export function kafkaHandler<E extends EventDefinition, P = undefined>(
         return logger.info('duplicate event skipped', { eventId: envelope.eventId });
       prepared = await prepare(consumed);
     }
-    await inTransaction(async (tx) => {
-      const [fresh] = await tx`
-        insert into platform.processed_records (consumer, record_key) values (${consumer}, ${envelope.eventId})
-        on conflict do nothing returning 1 as fresh`;
-      if (!fresh) {
-        logger.info('duplicate event skipped', { eventId: envelope.eventId });
-        return;
-      }
-      await apply(tx, consumed, prepared);
-    }, enqueued);
+    const applied = await inTransaction(
+      (tx) => claimAndApply(tx, consumer, envelope.eventId, (claimed) => apply(claimed, consumed, prepared)),
+      enqueued,
+    ).catch(unlessDuplicate);
+    if (!applied) logger.info('duplicate event skipped', { eventId: envelope.eventId });
   }
 
   async function alreadyApplied(eventId: string): Promise<boolean> {
@@ -196,6 +191,34 @@ export function kafkaHandler<E extends EventDefinition, P = undefined>(
       return false;
     }
   }
+}
+
+/**
+ * In the record's transaction: claims the event for `consumer` (platform.processed_records) and
+ * applies it, the claim pipelined with apply's first statement (one round trip for both). A claim
+ * that finds the event already processed fails (unique violation), which aborts the transaction
+ * in the server before apply's statements run, so none of them takes effect and apply stops at its
+ * first statement; `unlessDuplicate` turns that into "skipped". bench/reserve-driver.ts runs this
+ * same function.
+ */
+export async function claimAndApply(
+  tx: Tx,
+  consumer: string,
+  eventId: string,
+  apply: (tx: Tx) => Promise<void>,
+): Promise<true> {
+  const claim =
+    tx`insert into platform.processed_records (consumer, record_key) values (${consumer}, ${eventId})`.execute();
+  const [claimed, applied] = await Promise.allSettled([claim, apply(tx)]);
+  if (claimed.status === 'rejected') throw claimed.reason;
+  if (applied.status === 'rejected') throw applied.reason;
+  return true;
+}
+
+/** `false` for a claim of an event already processed (claimAndApply); rethrows anything else. */
+export function unlessDuplicate(error: unknown): false {
+  if (isPgError(error, PgCode.uniqueViolation) && error.table_name === 'processed_records') return false;
+  throw error;
 }
 
 /** An MSK record's headers as kafkajs takes them (original bytes; repeated names kept). */
