@@ -14,7 +14,9 @@ const urlFromSecret = await databaseUrlFromSecret(process.env, readSecretFromSec
 if (urlFromSecret) process.env.DATABASE_URL = urlFromSecret;
 
 const DbEnv = z.object({
-  DATABASE_URL: z.string().min(1, 'DATABASE_URL (postgres://user:pass@host:5432/db) or DATABASE_SECRET_ARN is required'),
+  DATABASE_URL: z
+    .string()
+    .min(1, 'DATABASE_URL (postgres://user:pass@host:5432/db) or DATABASE_SECRET_ARN is required'),
   // A Lambda instance runs one invocation at a time, so one connection is all it can use (the
   // local runtime runs instances the same way: infra/offline-concurrency.cjs).
   DB_POOL_MAX: z.coerce.number().int().positive().default(1),
@@ -25,7 +27,21 @@ export type Tx = TransactionSql;
 /** Either the pool or an open transaction: domain functions accept both. */
 export type Queryable = Sql | TransactionSql;
 
-export function createDb(url: string, max = 1): Sql {
+/**
+ * How long the server lets a transaction sit idle before it ends the session. No transaction here
+ * waits on anything but its own next statement (no call to another service inside one), so a
+ * transaction idle this long belongs to a client that can no longer finish it: a connection that
+ * postgres.js can no longer write on after a connection loss (pg-crash-guard.ts), whose row locks
+ * would otherwise stay held until the connection's max_lifetime and stall every later step of the
+ * same order. The server ends it and the locks go with it.
+ */
+export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000;
+
+export function createDb(
+  url: string,
+  max = 1,
+  idleInTransactionTimeoutMs = IDLE_IN_TRANSACTION_TIMEOUT_MS,
+): Sql {
   return postgres(url, {
     max,
     idle_timeout: 30,
@@ -34,6 +50,7 @@ export function createDb(url: string, max = 1): Sql {
     onnotice: () => {},
     // Lambda freezes containers between invocations; a dead pooled socket must not fail a request.
     max_lifetime: 60 * 10,
+    connection: { idle_in_transaction_session_timeout: idleInTransactionTimeoutMs },
   });
 }
 
@@ -66,7 +83,8 @@ export async function transaction<T>(sql: Sql, work: (tx: Tx) => Promise<T>): Pr
     await begun;
     open = false;
     const committed = await connection`commit`;
-    if (committed.command !== 'COMMIT') throw new Error(`the transaction was rolled back (${committed.command}): a statement in it failed`);
+    if (committed.command !== 'COMMIT')
+      throw new Error(`the transaction was rolled back (${committed.command}): a statement in it failed`);
     return result;
   } catch (error) {
     if (open) await connection`rollback`.catch(() => {});

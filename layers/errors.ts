@@ -89,13 +89,14 @@ export const CONNECTION_ERROR_CODES: ReadonlySet<string> = new Set([
 
 /**
  * SQLSTATEs that may pass: connection exceptions (08), serialization failure and deadlock (40),
- * insufficient resources such as too many clients 53300 (53), lock not available 55P03, operator
+ * insufficient resources such as too many clients 53300 (53), lock not available 55P03, a
+ * transaction the server ended for sitting idle 25P03 (its work rolled back), operator
  * intervention such as statement timeout 57014 and a server shutting down or starting 57P01–03 (57),
  * system and internal errors (58, XX). Data exceptions (22), constraint violations (23), undefined
  * objects and syntax (42) and raised exceptions (P0) will fail the same way again.
  */
 function transientSqlState(code: string): boolean {
-  return /^(08|40|53|57|58|XX)/.test(code) || code === '55P03' || code === '55006';
+  return /^(08|40|53|57|58|XX)/.test(code) || code === '55P03' || code === '55006' || code === '25P03';
 }
 
 const NAMED_PERMANENT = new Set(['ZodError', 'SyntaxError']);

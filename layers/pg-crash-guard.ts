@@ -25,6 +25,8 @@ export function onConnectionLost(listener: () => void): void {
 
 /** Errors postgres.js raises when the server or the network drops the connection. */
 const CONNECTION_LOST = new Set([
+  // The server ended a session whose transaction sat idle too long (db.ts IDLE_IN_TRANSACTION_TIMEOUT_MS).
+  '25P03',
   '57P01',
   '57P02',
   '57P03',

@@ -71,6 +71,8 @@ const UNAVAILABLE_CODES = new Set([
   '57P03',
   '57014',
   '55P03',
+  // The server ended a transaction left idle (layers/db.ts IDLE_IN_TRANSACTION_TIMEOUT_MS).
+  '25P03',
   '40001',
   '40P01',
 ]);

@@ -18,6 +18,7 @@ it.each([
   ['postgres.js connect timeout', withCode('CONNECT_TIMEOUT')],
   ['too many clients (53300)', pgError('53300')],
   ['lock not available (55P03)', pgError('55P03')],
+  ['a transaction the server ended for sitting idle (25P03)', pgError('25P03')],
   ['statement timeout (57014)', pgError('57014')],
   ['server shutting down (57P01)', pgError('57P01')],
   ['server starting up (57P03)', pgError('57P03')],
