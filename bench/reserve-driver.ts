@@ -29,7 +29,7 @@ const productId = (n: number) => {
 
 /**
  * What layers/kafka/consumer.ts applyRecord does for one record, without Kafka: its own
- * transaction (layers/db.ts `transaction`, as `inTransaction` runs it) around its own
+ * transaction (postgres.js `sql.begin`, as `inTransaction` runs it) around its own
  * `claimAndApply`. bench/reserve.pgbench.sql sends the same statements.
  */
 export async function applyOnce(
@@ -38,18 +38,14 @@ export async function applyOnce(
   eventId: string,
   apply: (tx: Tx) => Promise<void>,
 ) {
-  const { transaction, claimAndApply, unlessDuplicate } = await (app ??= loadApp());
-  await transaction(sql, (tx) => claimAndApply(tx, consumer, eventId, apply)).catch(unlessDuplicate);
+  const { claimAndApply, unlessDuplicate } = await (app ??= loadApp());
+  await sql.begin((tx) => claimAndApply(tx, consumer, eventId, apply)).catch(unlessDuplicate);
 }
 
 // Imported on first use, once the log level is set (see `run` below).
 let app: ReturnType<typeof loadApp> | undefined;
 async function loadApp() {
-  const [{ transaction }, { claimAndApply, unlessDuplicate }] = await Promise.all([
-    import('#layers/db'),
-    import('#layers/kafka/consumer'),
-  ]);
-  return { transaction, claimAndApply, unlessDuplicate };
+  return import('#layers/kafka/consumer');
 }
 
 async function drive(options: DriverOptions): Promise<DriverResult> {

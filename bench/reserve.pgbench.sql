@@ -1,5 +1,5 @@
 -- The reservation transaction of inventory.reserveStock, statement for statement, as the app sends
--- it for a one-line order (layers/outbox.ts inTransaction → layers/db.ts transaction →
+-- it for a one-line order (layers/outbox.ts inTransaction (postgres.js sql.begin) →
 -- layers/kafka/consumer.ts claimAndApply → reserveStock in functions/inventory/steps.ts
 -- → reserveLines in functions/inventory/store.ts, and publish in layers/outbox.ts). The app sends
 -- BEGIN (postgres.js sql.begin), then pipelines the processed-record claim, the order's advisory

@@ -64,17 +64,6 @@ export function db(): Sql {
   return pool;
 }
 
-/**
- * Runs `work` in a transaction (postgres.js `sql.begin`). A version that pipelined BEGIN with the
- * first statement on a reserved connection saved a round trip, but under repeated connection kills
- * (test/reliability/postgres-loss.test.ts in the full suite) a Kafka step then hung until its
- * Lambda timeout on every retry, twice in two runs; `sql.begin` never did. One place to change it
- * again, with that test run in the whole suite as the judge.
- */
-export async function transaction<T>(sql: Sql, work: (tx: Tx) => Promise<T>): Promise<T> {
-  return sql.begin(work) as Promise<T>;
-}
-
 // A lost connection can leave postgres.js unable to write on it again (pg-crash-guard.ts): drop
 // the pool, the next db() starts a fresh one.
 onConnectionLost(() => {

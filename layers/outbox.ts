@@ -9,7 +9,8 @@
  * publish transaction and one Kafka send per invocation instead of one per record.
  */
 import { randomUUID } from 'node:crypto';
-import { db, transaction, type Db, type Tx } from './db.ts';
+import type { PendingQuery, Row } from 'postgres';
+import { db, type Db, type Tx } from './db.ts';
 import { CORRELATION_HEADER, type EventDefinition, type EventEnvelope, type EventInput } from './events.ts';
 import { sendBatch } from './kafka/producer.ts';
 import { logger } from './observability.ts';
@@ -62,7 +63,10 @@ export async function publish<E extends EventDefinition>(
  */
 export async function inTransaction<T>(work: (tx: Tx) => Promise<T>, pending?: string[]): Promise<T> {
   const ids: string[] = [];
-  const result = await transaction(db(), async (tx) => {
+  // postgres.js sql.begin, BEGIN awaited on its own: a version that pipelined BEGIN on a reserved
+  // connection left a Kafka step hanging until its Lambda timeout after connection kills
+  // (test/reliability/postgres-loss.test.ts in the full suite, twice in two runs).
+  const result = await db().begin(async (tx) => {
     enqueuedBy.set(tx, ids);
     return work(tx);
   });
@@ -84,18 +88,10 @@ export async function publishPending(ids: readonly string[]): Promise<void> {
 
 /** Publishes the given unpublished rows (those not already locked by another publisher). */
 export async function publishRows(sql: Db, ids: string[]): Promise<number> {
-  const attempted: string[] = [];
-  return recordingFailure(sql, attempted, () =>
-    transaction(sql, async (tx) => {
-      // Marked published and locked in one statement; the send failing rolls the mark back.
-      const rows = await tx<OutboxRow[]>`
-        update platform.outbox o set published_at = now(), attempts = o.attempts + 1, last_error = null
-        from (select id from platform.outbox where id = any(${ids}::bigint[]) and published_at is null order by id for update skip locked) due
-        where o.id = due.id
-        returning o.id, o.topic, o.key, o.payload, o.headers`;
-      attempted.push(...rows.map((row) => row.id));
-      return send(rows);
-    }),
+  return markAndSend(
+    sql,
+    (tx) =>
+      tx`select id from platform.outbox where id = any(${ids}::bigint[]) and published_at is null order by id for update skip locked`,
   );
 }
 
@@ -106,40 +102,47 @@ const RELAY_LOCK = 7_201_156;
  * relays never interleave one key's events; returns how many it sent (0 when another holds the lock).
  */
 export async function publishDue(sql: Db, limit = 500): Promise<number> {
-  const attempted: string[] = [];
-  return recordingFailure(sql, attempted, () =>
-    transaction(sql, async (tx) => {
+  return markAndSend(
+    sql,
+    (tx) =>
+      tx`select id from platform.outbox where published_at is null and available_at <= now() order by id limit ${limit} for update skip locked`,
+    async (tx) => {
       const [lock] = await tx<
         { locked: boolean }[]
       >`select pg_try_advisory_xact_lock(${RELAY_LOCK}) as locked`;
-      if (!lock?.locked) return 0;
-      const rows = await tx<OutboxRow[]>`
-        update platform.outbox o set published_at = now(), attempts = o.attempts + 1, last_error = null
-        from (select id from platform.outbox where published_at is null and available_at <= now() order by id limit ${limit} for update skip locked) due
-        where o.id = due.id
-        returning o.id, o.topic, o.key, o.payload, o.headers`;
-      attempted.push(...rows.map((row) => row.id));
-      return send(rows);
-    }),
+      return Boolean(lock?.locked);
+    },
   );
 }
 
 /**
- * Runs a publish; when it fails, the rows it tried stay unpublished (the mark rolled back) and get
- * the attempt and the error recorded, so an operator sees why a row is late (`last_error`).
+ * Marks the rows `due` selects (and locks) as published and sends them, in one transaction: the
+ * send failing rolls the mark back, and then the rows it tried get the attempt and the error
+ * recorded, so an operator sees why a row is late (`last_error`); a later publish clears it.
  */
-async function recordingFailure(
+async function markAndSend(
   sql: Db,
-  attempted: readonly string[],
-  publishing: () => Promise<number>,
+  due: (tx: Tx) => PendingQuery<Row[]>,
+  mayPublish: (tx: Tx) => Promise<boolean> = async () => true,
 ): Promise<number> {
+  const attempted: string[] = [];
   try {
-    return await publishing();
+    return await sql.begin(async (tx) => {
+      if (!(await mayPublish(tx))) return 0;
+      const rows = await tx<OutboxRow[]>`
+        update platform.outbox o set published_at = now(), attempts = o.attempts + 1, last_error = null
+        from (${due(tx)}) due
+        where o.id = due.id
+        returning o.id, o.topic, o.key, o.payload, o.headers`;
+      attempted.push(...rows.map((row) => row.id));
+      return send(rows);
+    });
   } catch (error) {
     if (attempted.length) {
       const reason = `${(error as Error).name}: ${(error as Error).message}`.slice(0, 1000);
+      // Best effort: when the database is what failed, this fails too and the rows simply stay due.
       await sql`update platform.outbox set attempts = attempts + 1, last_error = ${reason}
-                where id = any(${[...attempted]}::bigint[]) and published_at is null`.catch(() => undefined);
+                where id = any(${attempted}::bigint[]) and published_at is null`.catch(() => undefined);
     }
     throw error;
   }

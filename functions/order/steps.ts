@@ -484,31 +484,39 @@ function apply(tx: Tx, order: store.OrderRow, step: PaymentStep, next: NextStep)
         store.addTimeline(tx, id, 'FAILED', `${next.reason}; releasing stock`),
         publish(tx, OrderFailed, { orderId: id, reason: next.reason }),
       ];
-    case 'retry': {
-      const at = new Date(Date.now() + next.delayMs);
-      return [
-        store.addTimeline(
-          tx,
-          id,
-          'RESERVED',
-          `payment attempt ${step.attempt} failed (${next.reason}); attempt ${next.nextAttempt} scheduled at ${at.toISOString()}`,
-        ),
-        requestPayment(tx, id, { attempt: next.nextAttempt, action: 'charge', inquiries: 0 }, at),
-      ];
-    }
-    case 'inquire': {
-      const at = new Date(Date.now() + next.delayMs);
-      return [
-        store.addTimeline(
-          tx,
-          id,
-          'RESERVED',
-          `payment attempt ${step.attempt} ${next.reason}; inquiring again at ${at.toISOString()}`,
-        ),
-        requestPayment(tx, id, { attempt: step.attempt, action: 'inquire', inquiries: next.inquiries }, at),
-      ];
-    }
+    case 'retry':
+      return laterStep(
+        tx,
+        id,
+        next.delayMs,
+        { attempt: next.nextAttempt, action: 'charge', inquiries: 0 },
+        (at) =>
+          `payment attempt ${step.attempt} failed (${next.reason}); attempt ${next.nextAttempt} scheduled at ${at}`,
+      );
+    case 'inquire':
+      return laterStep(
+        tx,
+        id,
+        next.delayMs,
+        { attempt: step.attempt, action: 'inquire', inquiries: next.inquiries },
+        (at) => `payment attempt ${step.attempt} ${next.reason}; inquiring again at ${at}`,
+      );
   }
+}
+
+/** A payment step scheduled `delayMs` from now, and the timeline entry that says when. */
+function laterStep(
+  tx: Tx,
+  orderId: string,
+  delayMs: number,
+  step: Omit<PaymentStep, 'orderId'>,
+  note: (at: string) => string,
+): Promise<unknown>[] {
+  const at = new Date(Date.now() + delayMs);
+  return [
+    store.addTimeline(tx, orderId, 'RESERVED', note(at.toISOString())),
+    requestPayment(tx, orderId, step, at),
+  ];
 }
 
 /**

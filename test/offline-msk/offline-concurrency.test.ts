@@ -4,60 +4,9 @@
  * instance, `status` BUSY only while running): every invocation runs exactly once with its own
  * event, never more instances than the cap, overflow waits, HTTP overflow is shed with 503.
  */
-import { createRequire } from 'node:module';
+import { FakeLambdaFunction, FakeLambdaFunctionPool, patchPool, setRunTime } from './pool-stand-ins.ts';
 
-const require = createRequire(import.meta.url);
-const { patchPool } = require('../../infra/offline-concurrency.cjs') as {
-  patchPool: (
-    pool: unknown,
-    fn: unknown,
-    settings: Record<string, number>,
-    log: (line: string) => void,
-  ) => void;
-};
-
-class FakeLambdaFunction {
-  static running = 0;
-  static peak = 0;
-  static runs: { instance: FakeLambdaFunction; event: unknown }[] = [];
-  #status = 'IDLE';
-  #event: unknown;
-  idleTimeInMillis = 0;
-  get status() {
-    return this.#status;
-  }
-  setEvent(event: unknown) {
-    this.#event = event;
-  }
-  setClientContext() {}
-  async runHandler() {
-    this.#status = 'BUSY';
-    FakeLambdaFunction.running++;
-    FakeLambdaFunction.peak = Math.max(FakeLambdaFunction.peak, FakeLambdaFunction.running);
-    const event = this.#event;
-    await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 10));
-    FakeLambdaFunction.runs.push({ instance: this, event });
-    FakeLambdaFunction.running--;
-    this.#status = 'IDLE';
-    return { echoed: event };
-  }
-  async cleanup() {}
-}
-
-class FakeLambdaFunctionPool {
-  #pool = new Map<string, Set<FakeLambdaFunction>>();
-  get(functionKey: string): FakeLambdaFunction {
-    const set = this.#pool.get(functionKey) ?? new Set<FakeLambdaFunction>();
-    this.#pool.set(functionKey, set);
-    const idle = [...set].find((f) => f.status === 'IDLE');
-    if (idle) return idle;
-    const created = new FakeLambdaFunction();
-    set.add(created);
-    return created;
-  }
-  start() {}
-  async cleanup() {}
-}
+setRunTime(() => 5 + Math.random() * 10);
 
 patchPool(
   FakeLambdaFunctionPool,

@@ -5,66 +5,9 @@
  * handler invocation), invocations then run on those instances without starting new ones, and
  * they stay when the account-wide limit makes the pool retire an idle instance for another function.
  */
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
-const { patchPool, offlineRuntime } = require('../../infra/offline-concurrency.cjs') as {
-  patchPool: (
-    pool: unknown,
-    fn: unknown,
-    settings: Record<string, number>,
-    log: (line: string) => void,
-    provisioning: { initEvent: unknown; provisioned: () => { key: string; definition: object }[] },
-  ) => void;
-  offlineRuntime: () => { provisioned: Promise<void> } | undefined;
-};
+import { FakeLambdaFunction, FakeLambdaFunctionPool, patchPool, offlineRuntime } from './pool-stand-ins.ts';
 
 const INIT = { init: 'token' };
-
-class FakeLambdaFunction {
-  static created: FakeLambdaFunction[] = [];
-  static ended: FakeLambdaFunction[] = [];
-  #status = 'IDLE';
-  #event: unknown;
-  events: unknown[] = [];
-  idleTimeInMillis = 0;
-  constructor(readonly key: string) {
-    FakeLambdaFunction.created.push(this);
-  }
-  get status() {
-    return this.#status;
-  }
-  setEvent(event: unknown) {
-    this.#event = event;
-  }
-  setClientContext() {}
-  async runHandler() {
-    this.#status = 'BUSY';
-    const event = this.#event;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    this.events.push(event);
-    this.#status = 'IDLE';
-    return { echoed: event };
-  }
-  async cleanup() {
-    FakeLambdaFunction.ended.push(this);
-  }
-}
-
-class FakeLambdaFunctionPool {
-  #pool = new Map<string, Set<FakeLambdaFunction>>();
-  get(functionKey: string): FakeLambdaFunction {
-    const set = this.#pool.get(functionKey) ?? new Set<FakeLambdaFunction>();
-    this.#pool.set(functionKey, set);
-    const idle = [...set].find((f) => f.status === 'IDLE');
-    if (idle) return idle;
-    const created = new FakeLambdaFunction(functionKey);
-    set.add(created);
-    return created;
-  }
-  start() {}
-  async cleanup() {}
-}
 
 patchPool(
   FakeLambdaFunctionPool,

@@ -8,7 +8,7 @@
 import { api, eventually } from '../support/api.ts';
 import { closeTestDb, seedProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
-import { orderEventsConsumed, payments, place, timeline } from '../saga/saga-helpers.ts';
+import { chargeAnswered, orderEventsConsumed, payments, place, timeline } from '../saga/saga-helpers.ts';
 import { deadLetters } from './support.ts';
 
 afterAll(closeTestDb);
@@ -62,14 +62,7 @@ it('a cancel during a slow charge is answered at once: no lock or open transacti
   });
   // The charge call itself wakes at its settle time and answers: once it has (answered_at), nothing
   // about this charge can change any more, and it must still be voided.
-  await eventually(
-    async () =>
-      (
-        await sql<{ answered: boolean }[]>`
-          select answered_at is not null as answered from payment.payments where order_id = ${placed.id} and attempt = 1`
-      )[0]?.answered,
-    { timeoutMs: 30_000, what: 'the charge call answered' },
-  );
+  await chargeAnswered(placed.id, 1, 30_000);
   await orderEventsConsumed([placed.id]);
   expect(await payments(placed.id)).toMatchObject([{ attempt: 1, status: 'VOIDED' }]);
   expect((await api('GET', `/orders/${placed.id}`)).body).toMatchObject({

@@ -2,7 +2,14 @@
 import { api, eventually } from '../support/api.ts';
 import { closeTestDb, seedProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
-import { holdBackNextPaymentStep, orderEventsConsumed, payments, place, timeline } from './saga-helpers.ts';
+import {
+  chargeAnswered,
+  holdBackNextPaymentStep,
+  orderEventsConsumed,
+  payments,
+  place,
+  timeline,
+} from './saga-helpers.ts';
 
 afterEach(expectInvariants);
 afterAll(closeTestDb);
@@ -56,14 +63,7 @@ it('a cancel while a timed-out charge is still settling voids it: the customer i
   await stockSettlesAt(product, { onHand: 4, reserved: 0 });
   // Once the charge call has woken at its settle time and answered (answered_at), and the saga's
   // held-back inquiry has been consumed, nothing about the charge can change: it stays voided.
-  await eventually(
-    async () =>
-      (
-        await testDb()<{ answered: boolean }[]>`
-          select answered_at is not null as answered from payment.payments where order_id = ${placed.id} and attempt = 1`
-      )[0]?.answered,
-    { timeoutMs: 15_000, what: 'the charge call answered' },
-  );
+  await chargeAnswered(placed.id, 1, 15_000);
   await orderEventsConsumed([placed.id]);
   expect(await payments(placed.id)).toMatchObject([{ attempt: 1, status: 'VOIDED' }]);
   expect((await api('GET', `/orders/${placed.id}`)).body.status).toBe('CANCELLED');

@@ -42,6 +42,22 @@ export async function payments(
   return (await api('GET', `/orders/${orderId}/payments`)).body.items;
 }
 
+/**
+ * Waits until the charge call of an order's attempt has answered its caller (payment.payments
+ * answered_at): for a slow charge that is when the call wakes at its settle time; from then on
+ * nothing about that charge changes any more. The positive signal before a "stays voided" check.
+ */
+export async function chargeAnswered(orderId: string, attempt: number, timeoutMs: number): Promise<void> {
+  await eventually(
+    async () =>
+      (
+        await testDb()<{ answered: boolean }[]>`
+          select answered_at is not null as answered from payment.payments where order_id = ${orderId} and attempt = ${attempt}`
+      )[0]?.answered,
+    { timeoutMs, what: `the charge call of ${orderId} attempt ${attempt} answered` },
+  );
+}
+
 /** Waits until all `count` orders of a customer are terminal (one GET /orders per poll); returns them. */
 export async function customerOrdersSettled(
   customerId: string,
