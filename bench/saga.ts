@@ -83,14 +83,30 @@ export interface FlashSale {
   load: [number, number, number];
 }
 
-export async function seedOrderProducts(sql: Sql, count: number): Promise<string[]> {
+/**
+ * Products as the saga finds them in steady operation: in the catalog, in stock and in the order
+ * service's price list (as if their product.created had been applied). Written straight to the
+ * tables: otherwise every product's first order would also ask the product service for its price
+ * (getProductPrices), a cost that belongs to a product created a moment ago, not to a sale.
+ */
+async function seedProducts(
+  sql: Sql,
+  { count, label, price, onHand }: { count: number; label: string; price: number; onHand: number },
+): Promise<string[]> {
   const rows = await sql<{ id: string }[]>`
     insert into product.products (id, sku, name, price, currency)
-    select gen_random_uuid(), 'BENCH-SAGA-' || n || '-' || ${randomUUID().slice(0, 8)}, 'bench saga product ' || n, 1999, 'USD' from generate_series(1, ${count}::int) n
+    select gen_random_uuid(), ${`BENCH-${label}-${randomUUID().slice(0, 8)}-`} || n, ${`bench ${label} `} || n, ${price}, 'USD'
+    from generate_series(1, ${count}::int) n
     returning id`;
   const ids = rows.map((row) => row.id);
-  await sql`insert into inventory.stock (product_id, on_hand) select unnest(${ids}::uuid[]), 1000000000`;
+  await sql`insert into inventory.stock (product_id, on_hand) select unnest(${ids}::uuid[]), ${onHand}`;
+  await sql`insert into orders.product_prices (product_id, price, currency, version)
+            select unnest(${ids}::uuid[]), ${price}, 'USD', 1`;
   return ids;
+}
+
+export async function seedOrderProducts(sql: Sql, count: number): Promise<string[]> {
+  return seedProducts(sql, { count, label: 'SAGA', price: 1999, onHand: 1_000_000_000 });
 }
 
 interface PostResult {
@@ -253,12 +269,9 @@ export async function runFlashSale(
   stock: number,
   drainMs: number,
 ): Promise<FlashSale> {
-  const [product] = await sql<{ id: string }[]>`
-    insert into product.products (id, sku, name, price, currency)
-    values (gen_random_uuid(), ${`BENCH-FLASH-${randomUUID().slice(0, 8)}`}, 'flash sale', 4999, 'USD') returning id`;
-  await sql`insert into inventory.stock (product_id, on_hand) values (${product!.id}, ${stock})`;
+  const [product] = await seedProducts(sql, { count: 1, label: 'FLASH', price: 4999, onHand: stock });
   const startedAt = Date.now();
-  const results = await Promise.all(Array.from({ length: orders }, () => postOrder(apiUrl, product!.id)));
+  const results = await Promise.all(Array.from({ length: orders }, () => postOrder(apiUrl, product!)));
   const answered = results.filter((r) => r.id).length;
   if (answered < orders)
     say(
@@ -269,7 +282,7 @@ export async function runFlashSale(
   const ids = (
     await sql<
       { id: string }[]
-    >`select order_id as id from orders.order_items where product_id = ${product!.id}`
+    >`select order_id as id from orders.order_items where product_id = ${product!}`
   ).map((r) => r.id);
   await drain(sql, ids, 'flash sale', drainMs);
   const rows = await sql<{ status: string; settled: Date }[]>`
@@ -279,7 +292,7 @@ export async function runFlashSale(
     terminal.length === rows.length && rows.length
       ? (Math.max(...rows.map((r) => r.settled.getTime())) - startedAt) / 1000
       : null;
-  const stockRow = await stockOnceSettled(sql, product!.id);
+  const stockRow = await stockOnceSettled(sql, product!);
   const completed = rows.filter((r) => r.status === 'COMPLETED').length;
   const stageRows = await sql<{ status: string; first: Date; last: Date; orders: number }[]>`
     select status, min(at) as first, max(at) as last, count(distinct order_id)::int as orders
@@ -335,13 +348,10 @@ export async function runBurst(
   stock: number,
   drainMs: number,
 ): Promise<Burst> {
-  const [product] = await sql<{ id: string }[]>`
-    insert into product.products (id, sku, name, price, currency)
-    values (gen_random_uuid(), ${`BENCH-BURST-${randomUUID().slice(0, 8)}`}, 'burst', 999, 'USD') returning id`;
-  await sql`insert into inventory.stock (product_id, on_hand) values (${product!.id}, ${stock})`;
+  const [product] = await seedProducts(sql, { count: 1, label: 'BURST', price: 999, onHand: stock });
   const startedAt = Date.now();
   const keys: string[] = Array.from({ length: orders }, () => randomUUID());
-  const results = await Promise.all(keys.map((key) => postOrder(apiUrl, product!.id, key)));
+  const results = await Promise.all(keys.map((key) => postOrder(apiUrl, product!, key)));
   const accepted = new Set(keys.filter((_, i) => results[i]!.id));
   const shed = results.filter((r) => r.status === 503 && r.retryAfter && r.problem).length;
   const otherAnswers: Record<string, number> = {};
@@ -349,7 +359,7 @@ export async function runBurst(
     if (!r.id && !(r.status === 503 && r.retryAfter && r.problem))
       otherAnswers[r.status] = (otherAnswers[r.status] ?? 0) + 1;
   const written = await sql<{ id: string; key: string }[]>`
-    select o.id, o.idempotency_key as key from orders.orders o join orders.order_items i on i.order_id = o.id where i.product_id = ${product!.id}`;
+    select o.id, o.idempotency_key as key from orders.orders o join orders.order_items i on i.order_id = o.id where i.product_id = ${product!}`;
   await drain(
     sql,
     written.map((w) => w.id),
@@ -359,7 +369,7 @@ export async function runBurst(
   const rows = await sql<{ status: string; settled: Date }[]>`
     select o.status, (select max(t.at) from orders.timeline t where t.order_id = o.id) as settled from orders.orders o where o.id = any(${written.map((w) => w.id)}::uuid[])`;
   const terminal = rows.filter((r) => TERMINAL.includes(r.status));
-  const stockRow = await stockOnceSettled(sql, product!.id);
+  const stockRow = await stockOnceSettled(sql, product!);
   const completed = rows.filter((r) => r.status === 'COMPLETED').length;
   const writtenKeys = new Set(written.map((w) => w.key));
   return {

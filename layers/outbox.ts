@@ -1,12 +1,16 @@
 /**
  * The transactional outbox. `publish` writes an event of the catalogue (events.ts) in the caller's
- * transaction; after the
- * transaction commits, `inTransaction` publishes what it enqueued at once (the fast path), and
- * the scheduled relay (`publishDue`) publishes anything left behind and every row whose
+ * transaction; after the transaction commits, `inTransaction` sends what it enqueued at once (the
+ * fast path: the rows as they were written, then one statement marks them published), and the
+ * scheduled relay (`publishDue`) publishes anything the fast path left behind and every row whose
  * `availableAt` lies in the future: that is how the saga schedules delayed re-enqueues.
  * A Kafka batch applies each record in its own transaction but publishes what they all enqueued
  * once, after the batch (`inTransaction(work, pending)` then `publishPending(pending)`): one
- * publish transaction and one Kafka send per invocation instead of one per record.
+ * Kafka send and one mark per invocation instead of one per record.
+ *
+ * Delivery is at least once: a row is sent before it is marked, so a crash in between (or the
+ * relay taking a row the fast path is still sending) sends it twice, and every consumer skips an
+ * event it has already applied (platform.processed_records).
  */
 import { randomUUID } from 'node:crypto';
 import type { PendingQuery, Row } from 'postgres';
@@ -23,7 +27,8 @@ export interface PublishOptions {
   availableAt?: Date | undefined;
 }
 
-interface OutboxRow {
+/** An outbox row as it is sent: written by `publish`, read back by the relay. */
+export interface OutboxRow {
   id: string;
   topic: string;
   key: string;
@@ -31,7 +36,13 @@ interface OutboxRow {
   headers: Record<string, string>;
 }
 
-const enqueuedBy = new WeakMap<Tx, string[]>();
+/**
+ * How long the relay leaves a row that is due at once to the fast path of the transaction that
+ * wrote it (from that transaction's start): past it, the fast path failed or its process died.
+ */
+const FAST_PATH_GRACE = '5 seconds';
+
+const enqueuedBy = new WeakMap<Tx, OutboxRow[]>();
 
 /** Writes `event` to the outbox in `tx`: it is published once `tx` has committed. */
 export async function publish<E extends EventDefinition>(
@@ -48,64 +59,78 @@ export async function publish<E extends EventDefinition>(
     data,
   };
   const headers = { 'event-type': event.type, [CORRELATION_HEADER]: correlationId ?? key };
+  const topic = topicName(event.topic);
+  // Due at once: available_at is the transaction's own start (created_at), which tells the relay
+  // the row is the fast path's for FAST_PATH_GRACE.
   const [row] = await tx<{ id: string }[]>`
     insert into platform.outbox (topic, key, payload, headers, available_at)
-    values (${topicName(event.topic)}, ${key}, ${tx.json(envelope as never)}, ${tx.json(headers)}, ${availableAt ?? new Date()})
+    values (${topic}, ${key}, ${tx.json(envelope as never)}, ${tx.json(headers)}, coalesce(${availableAt ?? null}::timestamptz, now()))
     returning id`;
   const id = row!.id;
-  if (!availableAt || availableAt.getTime() <= Date.now()) enqueuedBy.get(tx)?.push(id);
+  if (!availableAt || availableAt.getTime() <= Date.now())
+    enqueuedBy.get(tx)?.push({ id, topic, key, payload: envelope, headers });
   return id;
 }
 
 /**
  * Runs `work` in a transaction and, once it has committed, publishes the events it enqueued —
- * or, given `pending`, adds their ids there for the caller to publish later with `publishPending`.
+ * or, given `pending`, adds them there for the caller to publish later with `publishPending`.
  */
-export async function inTransaction<T>(work: (tx: Tx) => Promise<T>, pending?: string[]): Promise<T> {
-  const ids: string[] = [];
+export async function inTransaction<T>(work: (tx: Tx) => Promise<T>, pending?: OutboxRow[]): Promise<T> {
+  const rows: OutboxRow[] = [];
   // postgres.js sql.begin, BEGIN awaited on its own: a version that pipelined BEGIN on a reserved
   // connection left a Kafka step hanging until its Lambda timeout after connection kills
   // (test/reliability/postgres-loss.test.ts in the full suite, twice in two runs).
   const result = await db().begin(async (tx) => {
-    enqueuedBy.set(tx, ids);
+    enqueuedBy.set(tx, rows);
     return work(tx);
   });
-  if (pending) pending.push(...ids);
-  else await publishPending(ids);
+  if (pending) pending.push(...rows);
+  else await publishPending(rows);
   return result as T;
 }
 
 /**
- * Publishes committed outbox rows now (the fast path). A failed publish is only logged: the rows
- * stay unpublished and the relay sends them.
+ * The fast path: sends committed outbox rows as they were written, then marks them published. A
+ * failed send is only logged and recorded on the rows (`attempts`, `last_error`): they stay
+ * unpublished and the relay sends them once FAST_PATH_GRACE has passed.
  */
-export async function publishPending(ids: readonly string[]): Promise<void> {
-  if (!ids.length) return;
-  await publishRows(db(), [...ids]).catch((error: unknown) =>
-    logger.warn('outbox fast path failed; the relay will publish', { error: error as Error }),
-  );
-}
-
-/** Publishes the given unpublished rows (those not already locked by another publisher). */
-export async function publishRows(sql: Db, ids: string[]): Promise<number> {
-  return markAndSend(
-    sql,
-    (tx) =>
-      tx`select id from platform.outbox where id = any(${ids}::bigint[]) and published_at is null order by id for update skip locked`,
+export async function publishPending(rows: readonly OutboxRow[]): Promise<void> {
+  if (!rows.length) return;
+  const ids = rows.map((row) => row.id);
+  const sql = db();
+  try {
+    await send([...rows]);
+  } catch (error) {
+    logger.warn('outbox fast path failed; the relay will publish', { error: error as Error });
+    return recordFailure(sql, ids, error);
+  }
+  await sql`update platform.outbox set published_at = now(), attempts = attempts + 1, last_error = null
+            where id = any(${ids}::bigint[]) and published_at is null`.catch((error: unknown) =>
+    // Sent but not marked: the relay sends them again after the grace; consumers skip the repeat.
+    logger.warn('outbox rows sent but not marked published', { error: error as Error }),
   );
 }
 
 const RELAY_LOCK = 7_201_156;
 
+/** Rows the relay takes: due, and not due at once from a transaction that started moments ago. */
+const relayDue = (sql: Db | Tx) => sql`
+  published_at is null and available_at <= now()
+  and (available_at > created_at or created_at < now() - ${FAST_PATH_GRACE}::interval)`;
+
 /**
  * Publishes up to `limit` due rows in id order. One relay at a time (an advisory lock), so two
- * relays never interleave one key's events; returns how many it sent (0 when another holds the lock).
+ * relays never interleave one key's events; returns how many it sent (0 when another holds the
+ * lock). A pass that finds nothing due costs one statement.
  */
 export async function publishDue(sql: Db, limit = 500): Promise<number> {
+  const [anyDue] = await sql`select 1 from platform.outbox where ${relayDue(sql)} limit 1`;
+  if (!anyDue) return 0;
   return markAndSend(
     sql,
     (tx) =>
-      tx`select id from platform.outbox where published_at is null and available_at <= now() order by id limit ${limit} for update skip locked`,
+      tx`select id from platform.outbox where ${relayDue(tx)} order by id limit ${limit} for update skip locked`,
     async (tx) => {
       const [lock] = await tx<
         { locked: boolean }[]
@@ -123,7 +148,7 @@ export async function publishDue(sql: Db, limit = 500): Promise<number> {
 async function markAndSend(
   sql: Db,
   due: (tx: Tx) => PendingQuery<Row[]>,
-  mayPublish: (tx: Tx) => Promise<boolean> = async () => true,
+  mayPublish: (tx: Tx) => Promise<boolean>,
 ): Promise<number> {
   const attempted: string[] = [];
   try {
@@ -138,14 +163,17 @@ async function markAndSend(
       return send(rows);
     });
   } catch (error) {
-    if (attempted.length) {
-      const reason = `${(error as Error).name}: ${(error as Error).message}`.slice(0, 1000);
-      // Best effort: when the database is what failed, this fails too and the rows simply stay due.
-      await sql`update platform.outbox set attempts = attempts + 1, last_error = ${reason}
-                where id = any(${attempted}::bigint[]) and published_at is null`.catch(() => undefined);
-    }
+    await recordFailure(sql, attempted, error);
     throw error;
   }
+}
+
+/** Records a failed send on the rows it tried (best effort: when the database failed, so does this). */
+async function recordFailure(sql: Db, ids: readonly string[], error: unknown): Promise<void> {
+  if (!ids.length) return;
+  const reason = `${(error as Error).name}: ${(error as Error).message}`.slice(0, 1000);
+  await sql`update platform.outbox set attempts = attempts + 1, last_error = ${reason}
+            where id = any(${ids}::bigint[]) and published_at is null`.catch(() => undefined);
 }
 
 /** Sends the rows to Kafka in id order (one key's events keep their order), one batch per call. */

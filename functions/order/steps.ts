@@ -321,8 +321,8 @@ export type PaymentCall =
 
 /**
  * The part of a payment step that calls the payment service, with no transaction open: a charge
- * first records its attempt on the order and commits (so a cancel meanwhile sees it and voids
- * it), then charges; an inquiry asks; a void voids. Nothing here holds the order's row lock or a
+ * first records its attempt on the order (one statement, committed, so a cancel meanwhile sees it
+ * and voids it), then charges; an inquiry asks; a void voids. Nothing here holds the order's row lock or a
  * connection while the payment function runs. A charge step that is run again (its Lambda timed
  * out after the attempt was recorded) charges the same attempt again: the payment id is a UUIDv5
  * of order and attempt, so the payment service answers with what it recorded.
@@ -336,36 +336,18 @@ export async function callPayment(step: PaymentStep): Promise<PaymentCall> {
     }
     return { kind: 'voided', voided: (await clients.voidPayments(step.orderId)).voided };
   }
-  const started = await inTransaction((tx) => startAttempt(tx, step));
-  if (!started) return { kind: 'skipped' };
+  const started = await store.startPaymentAttempt(db(), {
+    orderId: step.orderId,
+    attempt: step.attempt,
+    charge: step.action === 'charge',
+  });
+  if (!started) {
+    logger.info('payment step skipped: the order is not awaiting this attempt', { attempt: step.attempt });
+    return { kind: 'skipped' };
+  }
   if (step.action === 'inquire')
     return { kind: 'answered', answer: await inquire(step.orderId, step.attempt), notes: [] };
-  return charge(started.order, started.cardNumber, step.attempt);
-}
-
-/** Locks the order, checks the step is the one it awaits, and records a charge's attempt. */
-async function startAttempt(
-  tx: Tx,
-  step: PaymentStep,
-): Promise<{ order: store.OrderRow; cardNumber: string } | undefined> {
-  const order = await store.lockOrder(tx, step.orderId);
-  if (!order || order.status !== 'RESERVED') {
-    logger.info('payment step skipped: the order is not awaiting payment', {
-      status: order?.status,
-      attempt: step.attempt,
-    });
-    return undefined;
-  }
-  const fresh = step.action === 'charge' && order.paymentAttempts === step.attempt - 1;
-  if (!fresh && order.paymentAttempts !== step.attempt) {
-    logger.info('stale payment step skipped', { attempt: step.attempt, recorded: order.paymentAttempts });
-    return undefined;
-  }
-  const [, cardNumber] = await Promise.all([
-    fresh && store.updateOrder(tx, order.id, { paymentAttempts: step.attempt }),
-    step.action === 'charge' ? store.cardToCharge(tx, order.id) : '',
-  ]);
-  return { order, cardNumber };
+  return charge(started, started.cardNumber, step.attempt);
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * SQL of the order service (orders.orders, order_items, timeline, and product_prices: its price
  * list, the only place placement learns prices from). The card number column is read only by
- * `cardToCharge`, for the payment step; no view of an order includes it.
+ * `startPaymentAttempt`, for the payment step; no view of an order includes it.
  */
 import type { Queryable, Tx } from '#layers/db';
 import type { OrderStatus } from './decisions.ts';
@@ -123,10 +123,24 @@ export async function lockOrder(tx: Tx, id: string): Promise<OrderRow | undefine
   return row;
 }
 
-export async function cardToCharge(tx: Tx, id: string): Promise<string> {
-  const [row] = await tx<{ cardNumber: string }[]>`select card_number from orders.orders where id = ${id}`;
-  if (!row) throw new Error(`order ${id} vanished`);
-  return row.cardNumber;
+/**
+ * Starts a payment step in one statement (under the order's row lock, for that statement only):
+ * only while the order is RESERVED and awaits this attempt — the next one for a fresh charge (which
+ * is recorded), the current one for a charge run again or an inquiry. Returns the order and, for
+ * a charge, the card; undefined when the step is stale or the order moved on.
+ */
+export async function startPaymentAttempt(
+  sql: Queryable,
+  step: { orderId: string; attempt: number; charge: boolean },
+): Promise<(OrderRow & { cardNumber: string }) | undefined> {
+  const [row] = await sql<(OrderRow & { cardNumber: string })[]>`
+    update orders.orders set
+      payment_attempts = ${step.attempt},
+      updated_at = case when payment_attempts = ${step.attempt} then updated_at else now() end
+    where id = ${step.orderId} and status = 'RESERVED'
+      and (payment_attempts = ${step.attempt} or (${step.charge} and payment_attempts = ${step.attempt - 1}))
+    returning ${orderColumns(sql)}, case when ${step.charge} then card_number else '' end as card_number`;
+  return row;
 }
 
 export async function updateOrder(

@@ -27,7 +27,7 @@ import type { IHeaders } from 'kafkajs';
 import { db, isPgError, PgCode, type Tx } from '../db.ts';
 import { isRetryable } from '../errors.ts';
 import { CORRELATION_HEADER, EventEnvelope, type EventDefinition, type EventOf } from '../events.ts';
-import { inTransaction, publishPending } from '../outbox.ts';
+import { inTransaction, publishPending, type OutboxRow } from '../outbox.ts';
 import { logger, traceHandler } from '../observability.ts';
 import { deadLetterTopic } from '../topics.ts';
 import { DEAD_LETTER_HEADERS, NON_RETRYABLE_CONDITION } from './dead-letters.ts';
@@ -92,7 +92,7 @@ export function kafkaHandler<E extends EventDefinition, P = undefined>(
     .use(traceHandler())
     .handler(async (event) => {
       const batchItemFailures: KafkaBatchResponse['batchItemFailures'] = [];
-      const enqueued: string[] = [];
+      const enqueued: OutboxRow[] = [];
       for (const [partitionKey, records] of Object.entries(event.records)) {
         for (const record of records) {
           try {
@@ -118,7 +118,7 @@ export function kafkaHandler<E extends EventDefinition, P = undefined>(
       return { batchItemFailures };
     });
 
-  async function applyRecord(record: MSKRecord, enqueued: string[]): Promise<void> {
+  async function applyRecord(record: MSKRecord, enqueued: OutboxRow[]): Promise<void> {
     const { value, headers } = decodeRecord(record);
     const envelope = Envelope.parse(value);
     const correlationId = headers[CORRELATION_HEADER];
