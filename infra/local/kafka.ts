@@ -51,7 +51,10 @@ export async function startLocalBroker(port: number, dataDir?: string): Promise<
   const dir = dataDir ?? path.join(CACHE, 'runs', `${process.pid}-${Date.now()}`);
   const configFile = writeBrokerConfig(dir, port);
   const classpath = `${libs}/*`;
-  const jvm = ['-Xms256m', '-Xmx768m', '-XX:+UseG1GC', `-Dkafka.logs.dir=${dir}/logs`, `-Dlog4j2.configurationFile=${path.join(import.meta.dirname, 'kafka', 'log4j2.properties')}`];
+  // C1 only (no C2): on a two-core machine that also runs the functions and Postgres, the C2
+  // compiler threads were most of the broker's CPU for its first minutes (JFR, docs/benchmarks.md);
+  // C1 code is slower at its peak, a peak a development broker never needs.
+  const jvm = ['-Xms256m', '-Xmx768m', '-XX:+UseG1GC', '-XX:TieredStopAtLevel=1', `-Dkafka.logs.dir=${dir}/logs`, `-Dlog4j2.configurationFile=${path.join(import.meta.dirname, 'kafka', 'log4j2.properties')}`];
 
   if (!existsSync(path.join(dir, 'data', 'meta.properties'))) {
     const clusterId = Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url');
