@@ -59,7 +59,7 @@ export const HOPS: readonly Hop[] = [
   kafkaHop(TOPICS.productUpdated, 'product', 'order', 'onProductChanged', 'product.updated:order'),
   kafkaHop(TOPICS.productDeleted, 'product', 'order', 'onProductChanged', 'product.deleted:order'),
   kafkaHop(TOPICS.orderPlaced, 'order', 'inventory', 'reserveStock'),
-  kafkaHop(TOPICS.stockReserved, 'inventory', 'order', 'onStockReserved'),
+  kafkaHop(TOPICS.stockReserved, 'inventory', 'order', 'processPayment'),
   kafkaHop(TOPICS.stockRejected, 'inventory', 'order', 'onStockRejected'),
   kafkaHop(TOPICS.paymentRequested, 'order', 'order', 'processPayment'),
   { kind: 'invoke', id: 'payment.charge', from: 'order', to: 'payment', function: 'chargePayment' },

@@ -11,11 +11,12 @@
  * twice is merged into one line.
  *
  * Each saga step first locks the order row and checks that the order is still where the event
- * expects it; a stale or repeated event changes nothing. Payment: stock.reserved requests payment
- * {attempt 1, charge}; processPayment charges through the Lambda Invoke API and decides
- * (decisions.ts). No lock is held across that call: the step records its attempt and commits,
- * calls the payment function with no transaction open (`callPayment`), then locks the order again
- * and applies the answer only if that attempt is still the current one (`processPayment`). A charge
+ * expects it; a stale or repeated event changes nothing. Payment: processPayment takes stock.reserved
+ * (the order becomes RESERVED and attempt 1 is charged) and payment.requested (every later step),
+ * charges through the Lambda Invoke API and decides (decisions.ts). No lock is held across that
+ * call: the step records its attempt in one committed statement, calls the payment function with
+ * no transaction open (`callPayment`), then locks the order again and applies the answer only if
+ * that attempt is still the current one (`processPayment`). A charge
  * call that times out is followed by an inquiry before anything else; a charge still settling is
  * inquired again later (a delayed payment.requested {action: inquire}), never charged anew.
  * Transient failures request the next attempt with exponential backoff via the outbox's
@@ -57,8 +58,18 @@ import {
 } from './decisions.ts';
 import * as store from './store.ts';
 
-/** One step of a payment, as processPayment receives it (defaults applied). */
-type PaymentStep = EventData<typeof PaymentRequested>;
+/**
+ * One step of a payment, as processPayment runs it: a payment.requested's (defaults applied), or
+ * the first charge, which a stock.reserved starts (`reservedLines`: the order is PENDING until then).
+ */
+type PaymentStep = EventData<typeof PaymentRequested> & { reservedLines?: number };
+
+/** The payment step a processPayment record asks for. */
+export function paymentStepOf(event: EventOf<typeof StockReserved | typeof PaymentRequested>): PaymentStep {
+  if (event.type === 'PaymentRequested') return event.data;
+  const { orderId, items } = event.data;
+  return { orderId, attempt: 1, action: 'charge', inquiries: 0, reservedLines: items.length };
+}
 
 /** Currency of an order whose products are all unknown (it is going to be REJECTED anyway). */
 const FALLBACK_CURRENCY = 'USD';
@@ -285,23 +296,6 @@ const policy = once((): RetryPolicy => {
   };
 });
 
-export async function onStockReserved(tx: Tx, data: EventData<typeof StockReserved>): Promise<void> {
-  const order = await store.lockOrder(tx, data.orderId);
-  if (!order) return logger.warn('stock reserved for an unknown order');
-  // A cancelled order's stock is released by inventory itself (it serialises cancel and reserve).
-  if (order.status !== 'PENDING') return logger.info('stock.reserved ignored', { status: order.status });
-  await pipelined(
-    store.updateOrder(tx, order.id, { status: 'RESERVED' }),
-    store.addTimeline(
-      tx,
-      order.id,
-      'RESERVED',
-      `stock reserved for ${data.items.length} line(s); requesting payment`,
-    ),
-    requestPayment(tx, order.id, { attempt: 1, action: 'charge', inquiries: 0 }),
-  );
-}
-
 export async function onStockRejected(tx: Tx, data: EventData<typeof StockRejected>): Promise<void> {
   const order = await store.lockOrder(tx, data.orderId);
   if (!order || order.status !== 'PENDING')
@@ -340,8 +334,13 @@ export async function callPayment(step: PaymentStep): Promise<PaymentCall> {
     orderId: step.orderId,
     attempt: step.attempt,
     charge: step.action === 'charge',
+    reserved:
+      step.reservedLines === undefined
+        ? undefined
+        : `stock reserved for ${step.reservedLines} line(s); charging payment attempt 1`,
   });
   if (!started) {
+    // A stock.reserved of a cancelled order included: inventory releases that stock itself.
     logger.info('payment step skipped: the order is not awaiting this attempt', { attempt: step.attempt });
     return { kind: 'skipped' };
   }

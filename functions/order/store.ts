@@ -126,20 +126,35 @@ export async function lockOrder(tx: Tx, id: string): Promise<OrderRow | undefine
 /**
  * Starts a payment step in one statement (under the order's row lock, for that statement only):
  * only while the order is RESERVED and awaits this attempt — the next one for a fresh charge (which
- * is recorded), the current one for a charge run again or an inquiry. Returns the order and, for
- * a charge, the card; undefined when the step is stale or the order moved on.
+ * is recorded), the current one for a charge run again or an inquiry. Given `reserved` (the
+ * timeline's words), the step is the first charge of a stock.reserved: a PENDING order becomes
+ * RESERVED with attempt 1 and the timeline says so, once. Returns the order and, for a charge,
+ * the card; undefined when the step is stale or the order moved on.
  */
 export async function startPaymentAttempt(
   sql: Queryable,
-  step: { orderId: string; attempt: number; charge: boolean },
+  step: { orderId: string; attempt: number; charge: boolean; reserved?: string | undefined },
 ): Promise<(OrderRow & { cardNumber: string }) | undefined> {
+  const reserving = step.reserved !== undefined;
   const [row] = await sql<(OrderRow & { cardNumber: string })[]>`
-    update orders.orders set
-      payment_attempts = ${step.attempt},
-      updated_at = case when payment_attempts = ${step.attempt} then updated_at else now() end
-    where id = ${step.orderId} and status = 'RESERVED'
-      and (payment_attempts = ${step.attempt} or (${step.charge} and payment_attempts = ${step.attempt - 1}))
-    returning ${orderColumns(sql)}, case when ${step.charge} then card_number else '' end as card_number`;
+    with current as (
+      select id, status as was from orders.orders where id = ${step.orderId} for update
+    ), started as (
+      update orders.orders o set
+        status = 'RESERVED',
+        payment_attempts = ${step.attempt},
+        updated_at = case when o.status = 'RESERVED' and o.payment_attempts = ${step.attempt} then o.updated_at else now() end
+      from current
+      where o.id = current.id
+        and (current.was = 'RESERVED' or (${reserving} and current.was = 'PENDING'))
+        and (o.payment_attempts = ${step.attempt} or (${step.charge} and o.payment_attempts = ${step.attempt - 1}))
+      returning o.*, current.was
+    ), noted as (
+      insert into orders.timeline (order_id, status, detail)
+      select id, 'RESERVED', ${step.reserved ?? ''} from started where was = 'PENDING'
+    )
+    select ${orderColumns(sql)}, case when ${step.charge} then card_number else '' end as card_number
+    from started`;
   return row;
 }
 

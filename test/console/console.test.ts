@@ -264,7 +264,7 @@ it('shows where an order stopped (a dead letter) and replays it from the page: t
   try {
     order = await place([{ productId: product, quantity: 1 }], '4242424242424242', { customerId });
     page = await openConsole(`?customer=${customerId}&order=${order.id}`);
-    // onStockReserved gives up on the record: it waits in stock.reserved.dlq, the order in PENDING.
+    // processPayment gives up on the record: it waits in stock.reserved.dlq, the order in PENDING.
     await onScreen(page, '#diagnosis', (t) => t.startsWith('Stuck: dead-lettered'), 60_000);
     const diagnosis = await text(page, '#diagnosis');
     expect(diagnosis).toContain('stock.reserved.dlq');

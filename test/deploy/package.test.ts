@@ -470,33 +470,36 @@ describe('sls package --stage prod (offline, no credentials)', () => {
     expect(budget.problems).toEqual([]);
     // The figures docs/deploy.md works through for the default parameters.
     expect({ connections: budget.connections, limit: budget.limit }).toEqual({
-      connections: 148,
+      connections: 143,
       limit: 150,
     });
     for (const [id, fn] of ofType('AWS::Lambda::Function'))
       expect({ id, pool: fn.Properties.Environment.Variables.DB_POOL_MAX }).toEqual({ id, pool: '1' });
     expect(invokeCapacityProblems(template, budget.peak)).toEqual([]);
-    // The check catches a larger reservation, a Kafka function without a poller limit, an
-    // unreserved HTTP function and a payment function too small for its caller.
+    // The check catches a larger reservation, a Kafka mapping with more pollers, an unreserved HTTP
+    // function and a payment function too small for its caller.
     const broken = copy();
     broken.Resources.PlaceOrderLambdaFunction.Properties.ReservedConcurrentExecutions = 50;
     delete broken.Resources.GetOrderLambdaFunction.Properties.ReservedConcurrentExecutions;
-    const processPayment = ofTypeIn(broken, 'AWS::Lambda::EventSourceMapping').find(
-      ([, m]) => m.Properties.FunctionName['Fn::GetAtt'][0] === 'ProcessPaymentLambdaFunction',
+    const reserveStock = ofTypeIn(broken, 'AWS::Lambda::EventSourceMapping').find(
+      ([, m]) => m.Properties.FunctionName['Fn::GetAtt'][0] === 'ReserveStockLambdaFunction',
     )!;
-    processPayment[1].Properties.ProvisionedPollerConfig.MaximumPollers = 2;
+    reserveStock[1].Properties.ProvisionedPollerConfig.MaximumPollers = 2;
+    // processPayment's two mappings share its reservation; one more than the payment functions have:
+    broken.Resources.ProcessPaymentLambdaFunction.Properties.ReservedConcurrentExecutions = 6;
     const over = connectionBudget(broken, limits);
     expect(over.problems).toEqual([
       'GetOrderLambdaFunction: no reserved concurrency and no Kafka trigger, its instances are unbounded',
       expect.stringMatching(/^peak connections Infinity exceed 150/),
     ]);
+    expect(over.peak.ReserveStockLambdaFunction).toBe(6);
     expect(over.peak.ProcessPaymentLambdaFunction).toBe(6);
     expect(invokeCapacityProblems(broken, over.peak)).toContain(
       "ChargePaymentLambdaFunction: 5 instances cannot serve ProcessPaymentLambdaFunction's 6 concurrent invokes",
     );
     broken.Resources.GetOrderLambdaFunction.Properties.ReservedConcurrentExecutions = 3;
     expect(connectionBudget(broken, limits).problems).toEqual([
-      'peak connections 189 exceed 150 (75% of max_connections 200)',
+      'peak connections 185 exceed 150 (75% of max_connections 200)',
     ]);
     // The proxy this stack creates must open no more than the budget assumes.
     const wider = copy();

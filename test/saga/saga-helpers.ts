@@ -100,7 +100,7 @@ const CONSUMER_OF_TOPIC: Partial<Record<TopicName, string>> = {
   [TOPICS.productCreated]: 'inventory.onProductCreated',
   [TOPICS.productDeleted]: 'inventory.onProductDeleted',
   [TOPICS.orderPlaced]: 'inventory.reserveStock',
-  [TOPICS.stockReserved]: 'order.onStockReserved',
+  [TOPICS.stockReserved]: 'order.processPayment',
   [TOPICS.stockRejected]: 'order.onStockRejected',
   [TOPICS.paymentRequested]: 'order.processPayment',
   [TOPICS.orderCompleted]: 'inventory.settleReservation',
