@@ -337,7 +337,7 @@ export async function callPayment(step: PaymentStep): Promise<PaymentCall> {
     reserved:
       step.reservedLines === undefined
         ? undefined
-        : `stock reserved for ${step.reservedLines} line(s); charging payment attempt 1`,
+        : `stock reserved for ${step.reservedLines} line(s); charging payment`,
   });
   if (!started) {
     // A stock.reserved of a cancelled order included: inventory releases that stock itself.
