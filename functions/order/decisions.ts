@@ -109,6 +109,15 @@ export function decideAfterPayment(
   }
 }
 
+/**
+ * A payment answer that met a cancelled order: whether a void must follow it. Only a declined or
+ * failed charge certainly holds no money; an approval, a charge still settling, or one whose fate
+ * is not known (yet) is voided.
+ */
+export function voidAfterCancel(answer: PaymentAnswer): boolean {
+  return answer.kind !== 'declined' && answer.kind !== 'failed';
+}
+
 function retryOrFail(attempt: number, why: string, policy: RetryPolicy, random: () => number): NextStep {
   if (attempt >= policy.maxAttempts)
     return { kind: 'fail', reason: `payment failed after ${attempt} attempts (last: ${why})` };

@@ -55,6 +55,7 @@ import {
   type OrderStatus,
   type PaymentAnswer,
   type RetryPolicy,
+  voidAfterCancel,
 } from './decisions.ts';
 import * as store from './store.ts';
 
@@ -351,9 +352,10 @@ export async function callPayment(step: PaymentStep): Promise<PaymentCall> {
 
 /**
  * The transaction part of a payment step: locks the order again and applies the answer if the
- * attempt is still the one the order awaits. An answer that comes after a cancel is not applied:
- * the cancel recorded a void step for this attempt, which runs after this one (same key, same
- * partition) and voids whatever the charge left pending or approved.
+ * attempt is still the one the order awaits. An answer that comes after a cancel is not applied,
+ * and one that may hold money requests a void step of its own: the cancel's void step may already
+ * have run, finding nothing, while this charge was being recorded (the first charge comes from
+ * stock.reserved, the void steps from payment.requested: two mappings, no order between them).
  */
 export async function processPayment(tx: Tx, step: PaymentStep, call: PaymentCall): Promise<void> {
   if (call.kind === 'skipped') return;
@@ -374,13 +376,18 @@ export async function processPayment(tx: Tx, step: PaymentStep, call: PaymentCal
       attempt: step.attempt,
       answer: call.answer.kind,
     });
-    if (order?.status === 'CANCELLED')
-      await store.addTimeline(
-        tx,
-        order.id,
-        'CANCELLED',
-        `payment attempt ${step.attempt} answered ${call.answer.kind} after the cancel; the cancel's void step voids it`,
+    if (order?.status === 'CANCELLED') {
+      const voiding = voidAfterCancel(call.answer);
+      await pipelined(
+        store.addTimeline(
+          tx,
+          order.id,
+          'CANCELLED',
+          `payment attempt ${step.attempt} answered ${call.answer.kind} after the cancel${voiding ? '; voiding it' : ''}`,
+        ),
+        voiding && requestPayment(tx, order.id, { attempt: step.attempt, action: 'void', inquiries: 0 }),
       );
+    }
     return;
   }
   countPaymentAttempt(step.action === 'charge' ? call.answer.kind : `inquiry-${call.answer.kind}`);

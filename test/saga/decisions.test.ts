@@ -8,6 +8,7 @@ import {
   decideAfterPayment,
   isWellFormedCardNumber,
   type RetryPolicy,
+  voidAfterCancel,
 } from '../../functions/order/decisions.ts';
 import { seededUniform, simulateCharge, TEST_CARDS } from '../../functions/payment/decisions.ts';
 
@@ -132,6 +133,18 @@ describe('backoff and next step', () => {
         cancelDecision(s as never),
       ),
     ).toEqual(['cancel', 'cancel', 'already', 'refuse', 'refuse', 'refuse']);
+  });
+});
+
+describe('a payment answer after a cancel', () => {
+  it('is voided unless it certainly holds no money', () => {
+    const paymentId = '00000000-0000-5000-8000-000000000000';
+    expect(voidAfterCancel({ kind: 'approved', paymentId })).toBe(true);
+    expect(voidAfterCancel({ kind: 'pending' })).toBe(true);
+    expect(voidAfterCancel({ kind: 'unknown', why: 'inquiry failed' })).toBe(true);
+    expect(voidAfterCancel({ kind: 'absent' })).toBe(true);
+    expect(voidAfterCancel({ kind: 'declined', code: 'card_declined' })).toBe(false);
+    expect(voidAfterCancel({ kind: 'failed', code: 'insufficient_funds' })).toBe(false);
   });
 });
 

@@ -4,34 +4,14 @@
  * outlives its caller is found approved by the inquiry.
  */
 import { randomUUID } from 'node:crypto';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { paymentIdFor } from '#layers/schemas/payment';
-import { api, eventually, requireEnv } from '../support/api.ts';
+import { api, eventually } from '../support/api.ts';
 import { closeTestDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
+import { invoke } from './saga-helpers.ts';
 
 afterEach(expectInvariants);
 afterAll(closeTestDb);
-
-const lambda = new LambdaClient({
-  endpoint: requireEnv('LAMBDA_ENDPOINT'),
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  maxAttempts: 1,
-});
-
-async function invoke(name: string, payload: unknown, timeoutMs = 10_000): Promise<any> {
-  const response = await lambda.send(
-    new InvokeCommand({
-      FunctionName: `shopstream-local-${name}`,
-      Payload: Buffer.from(JSON.stringify(payload)),
-    }),
-    { abortSignal: AbortSignal.timeout(timeoutMs) },
-  );
-  const text = Buffer.from(response.Payload ?? []).toString('utf8');
-  if (response.FunctionError) throw new Error(`${name}: ${text}`);
-  return JSON.parse(text);
-}
 
 const charge = (orderId: string, attempt: number, cardNumber: string) =>
   invoke('chargePayment', { orderId, attempt, amount: 1000, currency: 'USD', cardNumber });

@@ -1,11 +1,34 @@
 /** Helpers of the saga tests: place an order and wait for it to settle. */
 import { randomUUID } from 'node:crypto';
-import { api, eventually } from '../support/api.ts';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { api, eventually, requireEnv } from '../support/api.ts';
 import { EVENTS } from '#layers/events';
 import { TOPICS, topicName, type TopicName } from '#layers/topics';
 import { testDb } from '../support/fixtures.ts';
 
 export const TERMINAL = ['COMPLETED', 'REJECTED', 'FAILED', 'CANCELLED'];
+
+let lambda: LambdaClient | undefined;
+
+/** Calls a function of the stack through serverless-offline's Lambda Invoke API, as the saga does. */
+export async function invoke(name: string, payload: unknown, timeoutMs = 10_000): Promise<any> {
+  lambda ??= new LambdaClient({
+    endpoint: requireEnv('LAMBDA_ENDPOINT'),
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  const response = await lambda.send(
+    new InvokeCommand({
+      FunctionName: `shopstream-local-${name}`,
+      Payload: Buffer.from(JSON.stringify(payload)),
+    }),
+    { abortSignal: AbortSignal.timeout(timeoutMs) },
+  );
+  const text = Buffer.from(response.Payload ?? []).toString('utf8');
+  if (response.FunctionError) throw new Error(`${name}: ${text}`);
+  return JSON.parse(text);
+}
 
 export async function place(
   items: { productId: string; quantity: number }[],
