@@ -335,7 +335,7 @@ export async function callPayment(step: PaymentStep): Promise<PaymentCall> {
     orderId: step.orderId,
     attempt: step.attempt,
     charge: step.action === 'charge',
-    reserved:
+    reservedNote:
       step.reservedLines === undefined
         ? undefined
         : `stock reserved for ${step.reservedLines} line(s); charging payment`,

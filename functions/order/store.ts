@@ -126,16 +126,16 @@ export async function lockOrder(tx: Tx, id: string): Promise<OrderRow | undefine
 /**
  * Starts a payment step in one statement (under the order's row lock, for that statement only):
  * only while the order is RESERVED and awaits this attempt — the next one for a fresh charge (which
- * is recorded), the current one for a charge run again or an inquiry. Given `reserved` (the
+ * is recorded), the current one for a charge run again or an inquiry. Given `reservedNote` (the
  * timeline's words), the step is the first charge of a stock.reserved: a PENDING order becomes
  * RESERVED with attempt 1 and the timeline says so, once. Returns the order and, for a charge,
  * the card; undefined when the step is stale or the order moved on.
  */
 export async function startPaymentAttempt(
   sql: Queryable,
-  step: { orderId: string; attempt: number; charge: boolean; reserved?: string | undefined },
+  step: { orderId: string; attempt: number; charge: boolean; reservedNote?: string | undefined },
 ): Promise<(OrderRow & { cardNumber: string }) | undefined> {
-  const reserving = step.reserved !== undefined;
+  const reserving = step.reservedNote !== undefined;
   const [row] = await sql<(OrderRow & { cardNumber: string })[]>`
     with current as (
       select id, status as was from orders.orders where id = ${step.orderId} for update
@@ -151,7 +151,7 @@ export async function startPaymentAttempt(
       returning o.*, current.was
     ), noted as (
       insert into orders.timeline (order_id, status, detail)
-      select id, 'RESERVED', ${step.reserved ?? ''} from started where was = 'PENDING'
+      select id, 'RESERVED', ${step.reservedNote ?? ''} from started where was = 'PENDING'
     )
     select ${orderColumns(sql)}, case when ${step.charge} then card_number else '' end as card_number
     from started`;

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../support/browser.ts';
 import { adminKey, api, apiUrl, eventually } from '../support/api.ts';
-import { closeTestDb, seedProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
+import { closeTestDb, injectTrigger, seedProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
 import { customerOrdersSettled, place, settled } from '../saga/saga-helpers.ts';
 import { JourneySchema, SnapshotSchema } from '../../functions/console/routes.ts';
@@ -254,11 +254,11 @@ it('shows where an order stopped (a dead letter) and replays it from the page: t
   const customerId = randomUUID();
   const fn = `console_fail_${customerId.replaceAll('-', '')}`;
   // The fault, from data: marking this customer's orders RESERVED fails until the trigger is dropped.
-  await sql.unsafe(`create function public.${fn}() returns trigger language plpgsql as $$
-    begin if new.customer_id = '${customerId}' and new.status = 'RESERVED' then raise exception 'injected fault: order store unavailable'; end if; return new; end $$`);
-  await sql.unsafe(
-    `create trigger ${fn} before update on orders.orders for each row execute function public.${fn}()`,
-  );
+  const removeFault = await injectTrigger(fn, {
+    when: 'before update',
+    table: 'orders.orders',
+    body: `if new.customer_id = '${customerId}' and new.status = 'RESERVED' then raise exception 'injected fault: order store unavailable'; end if;`,
+  });
   let page!: Page;
   let order!: { id: string };
   try {
@@ -285,7 +285,7 @@ it('shows where an order stopped (a dead letter) and replays it from the page: t
       await page.locator('#admin-key').evaluate((node) => node === node.ownerDocument.activeElement),
     ).toBe(true);
   } finally {
-    await sql.unsafe(`drop trigger if exists ${fn} on orders.orders; drop function if exists public.${fn}()`);
+    await removeFault();
   }
 
   // The cause is fixed: replay from the page, with the key.

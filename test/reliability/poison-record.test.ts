@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { TOPIC_PARTITIONS } from '#layers/topics';
 import { eventually, requireEnv } from '../support/api.ts';
-import { closeTestDb, seedProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
+import { closeTestDb, injectTrigger, seedProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
 import { place, settled } from '../saga/saga-helpers.ts';
 import { kafka, prefixed } from './support.ts';
@@ -136,11 +136,11 @@ it('a record the database refuses is dead-lettered at once, and once the cause i
   const other = await seedProduct({ onHand: 5 });
   const fn = `reliability_fail_${product.replaceAll('-', '')}`;
   // The fault, from data: reserving this product fails (as a broken dependency would) until dropped.
-  await sql.unsafe(`create function public.${fn}() returns trigger language plpgsql as $$
-    begin if new.product_id = '${product}' then raise exception 'injected fault: stock service unavailable'; end if; return new; end $$`);
-  await sql.unsafe(
-    `create trigger ${fn} before insert on inventory.reservations for each row execute function public.${fn}()`,
-  );
+  const removeFault = await injectTrigger(fn, {
+    when: 'before insert',
+    table: 'inventory.reservations',
+    body: `if new.product_id = '${product}' then raise exception 'injected fault: stock service unavailable'; end if;`,
+  });
   let failing: { id: string };
   try {
     failing = await place([{ productId: product, quantity: 2 }]);
@@ -153,9 +153,7 @@ it('a record the database refuses is dead-lettered at once, and once the cause i
     });
     expect((await sql`select status from orders.orders where id = ${failing.id}`)[0]!.status).toBe('PENDING');
   } finally {
-    await sql.unsafe(
-      `drop trigger if exists ${fn} on inventory.reservations; drop function if exists public.${fn}()`,
-    );
+    await removeFault();
   }
 
   // The documented command, as an operator runs it (same environment: broker and topic prefix).

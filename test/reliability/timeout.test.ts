@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { api, eventually } from '../support/api.ts';
-import { closeTestDb, stockSettlesAt, testDb } from '../support/fixtures.ts';
+import { closeTestDb, injectTrigger, stockSettlesAt, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
 import { place, settled } from '../saga/saga-helpers.ts';
 
@@ -38,18 +38,14 @@ it('an onProductCreated that times out mid-transaction rolls back; the retry doe
   // Sequences are not transactional: the stalled transaction's id survives its rollback, and the
   // sequence's is_called flag makes the stall happen once.
   await sql.unsafe(`create sequence public.${name}`);
-  await sql.unsafe(`create function public.${name}() returns trigger language plpgsql as $$
-    begin
-      if not (select is_called from public.${name})
-         and new.on_hand = ${initialStock} then
+  const removeStall = await injectTrigger(name, {
+    when: 'after insert',
+    table: 'inventory.stock',
+    body: `if not (select is_called from public.${name}) and new.on_hand = ${initialStock} then
         perform setval('public.${name}', txid_current(), true);
         perform pg_sleep(${stallSeconds});
-      end if;
-      return new;
-    end $$`);
-  await sql.unsafe(
-    `create trigger ${name} after insert on inventory.stock for each row execute function public.${name}()`,
-  );
+      end if;`,
+  });
   try {
     const created = await api('POST', '/products', {
       admin: true,
@@ -83,8 +79,7 @@ it('an onProductCreated that times out mid-transaction rolls back; the retry doe
     expect((await settled(order.id, 60_000)).status).toBe('COMPLETED');
     await stockSettlesAt(productId, { onHand: initialStock - 2, reserved: 0 });
   } finally {
-    await sql.unsafe(
-      `drop trigger if exists ${name} on inventory.stock; drop function if exists public.${name}(); drop sequence if exists public.${name}`,
-    );
+    await removeStall();
+    await sql.unsafe(`drop sequence if exists public.${name}`);
   }
 }, 150_000);

@@ -1,7 +1,7 @@
 /** Cancelling while a payment retry is pending: the retry does nothing and the stock goes back. */
 import { randomUUID } from 'node:crypto';
 import { api, eventually } from '../support/api.ts';
-import { closeTestDb, seedProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
+import { closeTestDb, injectTrigger, seedProduct, stockSettlesAt, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
 import {
   chargeAnswered,
@@ -81,16 +81,13 @@ it('a cancel while the first charge is being recorded: the approval that lands a
   // cancel's void step runs (and finds nothing to void) before the charge is recorded APPROVED.
   const gate = await sql.reserve();
   await gate`select pg_advisory_lock(hashtextextended(${customerId}, 0))`;
-  await sql.unsafe(`create function public.${fn}() returns trigger language plpgsql as $$
-    begin
-      if exists (select 1 from orders.orders where id = new.order_id and customer_id = '${customerId}') then
+  const removeFault = await injectTrigger(fn, {
+    when: 'before insert',
+    table: 'payment.payments',
+    body: `if exists (select 1 from orders.orders where id = new.order_id and customer_id = '${customerId}') then
         perform pg_advisory_xact_lock_shared(hashtextextended('${customerId}', 0));
-      end if;
-      return new;
-    end $$`);
-  await sql.unsafe(
-    `create trigger ${fn} before insert on payment.payments for each row execute function public.${fn}()`,
-  );
+      end if;`,
+  });
   try {
     // A warm void function, so the cancel's void step finishes well inside the charge call's 2 s.
     await invoke('voidPayments', { orderId: randomUUID() });
@@ -133,8 +130,6 @@ it('a cancel while the first charge is being recorded: the approval that lands a
     await stockSettlesAt(product, { onHand: 2, reserved: 0 });
   } finally {
     gate.release();
-    await sql.unsafe(
-      `drop trigger if exists ${fn} on payment.payments; drop function if exists public.${fn}()`,
-    );
+    await removeFault();
   }
 }, 90_000);

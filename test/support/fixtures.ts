@@ -1,7 +1,7 @@
 /**
  * Test data written straight into Postgres (the catalog API is another service's concern): a
- * product with its stock row, and a database handle for assertions. Test cards are in
- * functions/payment/decisions.ts.
+ * product with its stock row, a database handle for assertions, and faults injected as row
+ * triggers. Test cards are in functions/payment/decisions.ts.
  */
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
@@ -85,4 +85,27 @@ export async function stockSettlesAt(
   } catch {
     expect(last).toEqual(expected);
   }
+}
+
+/**
+ * A fault from data: a row trigger `when` (say, 'before insert') on `table` that runs `body`
+ * (PL/pgSQL statements, before `return new`) in the run's throwaway database, until the function
+ * it returns removes it. Tests use it to make one customer's or one product's step fail or stall.
+ */
+export async function injectTrigger(
+  name: string,
+  { when, table, body }: { when: string; table: string; body: string },
+): Promise<() => Promise<void>> {
+  const sql = testDb();
+  await sql.unsafe(`create function public.${name}() returns trigger language plpgsql as $$
+    begin
+      ${body}
+      return new;
+    end $$`);
+  await sql.unsafe(
+    `create trigger ${name} ${when} on ${table} for each row execute function public.${name}()`,
+  );
+  return async () => {
+    await sql.unsafe(`drop trigger if exists ${name} on ${table}; drop function if exists public.${name}()`);
+  };
 }
