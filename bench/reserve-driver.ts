@@ -6,6 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
 import type { Tx } from '#layers/db';
+import type { Line } from '../functions/inventory/decisions.ts';
 
 export interface DriverOptions {
   url: string;
@@ -30,7 +31,7 @@ const productId = (n: number) => {
 /**
  * What layers/kafka/consumer.ts applyRecord does for one record, without Kafka: its own
  * transaction (postgres.js `sql.begin`, as `inTransaction` runs it) around its own
- * `claimAndApply`. bench/reserve.pgbench.sql sends the same statements.
+ * `claimAndApply` (the refused path of `reserveOnce`, and settleReservation in bench/round-trips.ts).
  */
 export async function applyOnce(
   sql: Sql,
@@ -42,16 +43,31 @@ export async function applyOnce(
   await sql.begin((tx) => claimAndApply(tx, consumer, eventId, apply)).catch(unlessDuplicate);
 }
 
-// Imported on first use, once the log level is set (see `run` below).
+// Imported on first use, once the log level and the database are set (see `run` below); once,
+// because every import() of a module runs tsx's resolve hook again.
 let app: ReturnType<typeof loadApp> | undefined;
+let steps: Promise<typeof import('../functions/inventory/steps.ts')> | undefined;
 async function loadApp() {
   return import('#layers/kafka/consumer');
 }
 
+/**
+ * What the consumer does with an order.placed record (functions/inventory/reserveStock.ts): the
+ * reservation in one statement, and only when that declines (a refusal) the transaction.
+ */
+export async function reserveOnce(sql: Sql, eventId: string, order: { orderId: string; items: Line[] }) {
+  const { reserveStock, reserveStockAlone } = await (steps ??= import('../functions/inventory/steps.ts'));
+  const consumer = 'inventory.reserveStock';
+  const done = await reserveStockAlone({ consumer, recordKey: eventId }, order);
+  if (done === 'declined') await applyOnce(sql, consumer, eventId, (tx) => reserveStock(tx, order));
+}
+
 async function drive(options: DriverOptions): Promise<DriverResult> {
-  const { createDb } = await import('#layers/db');
-  const { reserveStock } = await import('../functions/inventory/steps.ts');
-  const sql = createDb(options.url, options.clients);
+  // The app's own pool (layers/db.ts db()), one connection per client.
+  process.env.DATABASE_URL = options.url;
+  process.env.DB_POOL_MAX = String(options.clients);
+  const { db } = await import('#layers/db');
+  const sql = db();
   const ids = Array.from({ length: options.products }, (_, i) => productId(i + 1));
   const latencies: number[] = [];
   let errors = 0;
@@ -67,9 +83,7 @@ async function drive(options: DriverOptions): Promise<DriverResult> {
       const line = { productId: ids[Math.floor(Math.random() * ids.length)]!, quantity: 1 };
       const t0 = performance.now();
       try {
-        await applyOnce(sql, 'inventory.reserveStock', eventId, (tx) =>
-          reserveStock(tx, { orderId, items: [line] }),
-        );
+        await reserveOnce(sql, eventId, { orderId, items: [line] });
         latencies.push(Math.round((performance.now() - t0) * 1000) / 1000);
       } catch (error) {
         if (++errors === 1) process.stderr.write(`[bench] app reservation failed: ${String(error)}\n`);

@@ -1,8 +1,8 @@
 /**
- * Part 1: the reservation transaction. The app's own code path — the Kafka consumer's
- * processed-record insert plus `reserveStock` (functions/inventory/steps.ts) in
- * one postgres.js transaction, on the app's pool settings (`createDb`) — driven directly by C
- * concurrent workers for a fixed time, against pgbench running the same statements
+ * Part 1: the reservation. The app's own code path — what the Kafka consumer does with an
+ * order.placed record: `reserveStockAlone` (functions/inventory/steps.ts), one statement that also
+ * writes the processed-record claim and the outbox row, on the app's pool (`db()`) — driven directly
+ * by C concurrent workers for a fixed time, against pgbench running the same statements
  * (bench/reserve.pgbench.sql) with the same client count, in a dedicated database created for the
  * run and dropped afterwards. Two shapes: uniform over many products, and one hot product.
  */

@@ -1,7 +1,7 @@
 /**
- * `npx tsx bench/round-trips.ts`: how many round trips reserveStock's and settleReservation's
- * transactions take, counted on the wire. The app's code (bench/reserve-driver.ts applyOnce, as
- * the Kafka consumer runs it) talks to Postgres through a TCP proxy that counts the client's
+ * `npx tsx bench/round-trips.ts`: how many round trips reserveStock and settleReservation take
+ * for a record, counted on the wire. The app's code (bench/reserve-driver.ts reserveOnce and
+ * applyOnce, as the Kafka consumer runs it) talks to Postgres through a TCP proxy that counts the client's
  * bursts (a burst: what the client sends before the server answers) and names the protocol
  * messages in each. Statements are counted on their second run, once postgres.js has prepared
  * them (the first run of a statement adds a describe round trip). Uses a throwaway database.
@@ -81,22 +81,25 @@ try {
   await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
   const proxied = new URL(url);
   proxied.host = `127.0.0.1:${(proxy.server.address() as net.AddressInfo).port}`;
-  const { createDb } = await import('#layers/db');
-  const { applyOnce } = await import('./reserve-driver.ts');
-  const { reserveStock, settleReservation } = await import('../functions/inventory/steps.ts');
-  const sql = createDb(proxied.toString(), 1);
+  // The app's own pool (db()), as the functions use it.
+  process.env.DATABASE_URL = proxied.toString();
+  process.env.DB_POOL_MAX = '1';
+  const { db } = await import('#layers/db');
+  const { applyOnce, reserveOnce } = await import('./reserve-driver.ts');
+  const { settleReservation } = await import('../functions/inventory/steps.ts');
+  const sql = db();
   const items = products.map((productId, i) => ({ productId, quantity: i + 1 }));
   const cases = {
-    'reserveStock, reserved': (orderId: string) =>
-      applyOnce(sql, 'inventory.reserveStock', randomUUID(), (tx) => reserveStock(tx, { orderId, items })),
+    'reserveStock, reserved': (orderId: string) => reserveOnce(sql, randomUUID(), { orderId, items }),
     'settleReservation, committed': (orderId: string) =>
       applyOnce(sql, 'inventory.settleReservation', randomUUID(), (tx) =>
         settleReservation(tx, { type: 'OrderCompleted', data: { orderId, paymentId: randomUUID() } }),
       ),
     'reserveStock, rejected': () =>
-      applyOnce(sql, 'inventory.reserveStock', randomUUID(), (tx) =>
-        reserveStock(tx, { orderId: randomUUID(), items: [{ productId: products[0]!, quantity: 1000 }] }),
-      ),
+      reserveOnce(sql, randomUUID(), {
+        orderId: randomUUID(),
+        items: [{ productId: products[0]!, quantity: 1000 }],
+      }),
   };
   for (const round of ['prepare', 'count']) {
     const orderId = randomUUID();

@@ -44,6 +44,26 @@ const FAST_PATH_GRACE = '5 seconds';
 
 const enqueuedBy = new WeakMap<Tx, OutboxRow[]>();
 
+/** An event as its outbox row will hold it, before it is written (`publish`, or a statement of the caller's). */
+export type DraftRow = Omit<OutboxRow, 'id'>;
+
+/** The outbox row of `event`: a new event id, the topic's full name, the key and the headers. */
+export function draft<E extends EventDefinition>(
+  event: E,
+  data: EventInput<E>,
+  correlationId?: string,
+): DraftRow {
+  const key = event.key(data);
+  const payload: EventEnvelope<EventInput<E>> = {
+    eventId: randomUUID(),
+    type: event.type,
+    occurredAt: new Date().toISOString(),
+    data,
+  };
+  const headers = { 'event-type': event.type, [CORRELATION_HEADER]: correlationId ?? key };
+  return { topic: topicName(event.topic), key, payload, headers };
+}
+
 /** Writes `event` to the outbox in `tx`: it is published once `tx` has committed. */
 export async function publish<E extends EventDefinition>(
   tx: Tx,
@@ -51,24 +71,15 @@ export async function publish<E extends EventDefinition>(
   data: EventInput<E>,
   { correlationId, availableAt }: PublishOptions = {},
 ): Promise<string> {
-  const key = event.key(data);
-  const envelope: EventEnvelope<EventInput<E>> = {
-    eventId: randomUUID(),
-    type: event.type,
-    occurredAt: new Date().toISOString(),
-    data,
-  };
-  const headers = { 'event-type': event.type, [CORRELATION_HEADER]: correlationId ?? key };
-  const topic = topicName(event.topic);
+  const row = draft(event, data, correlationId);
   // Due at once: available_at is the transaction's own start (created_at), which tells the relay
   // the row is the fast path's for FAST_PATH_GRACE.
-  const [row] = await tx<{ id: string }[]>`
+  const [written] = await tx<{ id: string }[]>`
     insert into platform.outbox (topic, key, payload, headers, available_at)
-    values (${topic}, ${key}, ${tx.json(envelope as never)}, ${tx.json(headers)}, coalesce(${availableAt ?? null}::timestamptz, now()))
+    values (${row.topic}, ${row.key}, ${tx.json(row.payload as never)}, ${tx.json(row.headers)}, coalesce(${availableAt ?? null}::timestamptz, now()))
     returning id`;
-  const id = row!.id;
-  if (!availableAt || availableAt.getTime() <= Date.now())
-    enqueuedBy.get(tx)?.push({ id, topic, key, payload: envelope, headers });
+  const id = written!.id;
+  if (!availableAt || availableAt.getTime() <= Date.now()) enqueuedBy.get(tx)?.push({ id, ...row });
   return id;
 }
 

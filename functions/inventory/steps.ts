@@ -22,7 +22,8 @@ import {
   type ProductCreated,
   type ProductDeleted,
 } from '#layers/events';
-import { publish } from '#layers/outbox';
+import type { Claim } from '#layers/kafka/consumer';
+import { draft, publish, type OutboxRow } from '#layers/outbox';
 import { logger } from '#layers/observability';
 import type { Stock } from './contract.ts';
 import { assertCanSetOnHand, normaliseLines, rejectionReason, toStockView } from './decisions.ts';
@@ -59,14 +60,7 @@ export async function onProductDeleted(tx: Tx, event: EventData<typeof ProductDe
 export async function reserveStock(tx: Tx, order: EventData<typeof OrderPlaced>): Promise<void> {
   const lines = normaliseLines(order.items);
   const outcome = await store.reserveLines(tx, order.orderId, lines);
-  if (outcome.kind === 'skipped') {
-    logger.info(
-      outcome.closed
-        ? 'order already closed (cancelled before its reservation); holding nothing'
-        : 'order already has reservations; nothing to do',
-    );
-    return;
-  }
+  if (outcome.kind === 'skipped') return logSkipped(outcome.closed);
   if (outcome.kind === 'refused') {
     const reason = rejectionReason(outcome.refusal);
     logger.info('stock rejected', { reason });
@@ -76,6 +70,37 @@ export async function reserveStock(tx: Tx, order: EventData<typeof OrderPlaced>)
   logger.info('stock reserved', { lines: lines.length });
   await publish(tx, StockReserved, { orderId: order.orderId, items: lines });
 }
+
+/**
+ * reserveStock in one statement of its own (no transaction: the claim and the stock.reserved row
+ * written by it). A refusal is `declined`, and the consumer takes the record through
+ * `reserveStock` in a transaction, which words and publishes the rejection.
+ */
+export async function reserveStockAlone(
+  claim: Claim,
+  order: EventData<typeof OrderPlaced>,
+): Promise<OutboxRow[] | 'duplicate' | 'declined'> {
+  const lines = normaliseLines(order.items);
+  const reserved = draft(StockReserved, { orderId: order.orderId, items: lines });
+  const outcome = await store.reserveAlone(db(), claim, order.orderId, lines, reserved);
+  switch (outcome.kind) {
+    case 'held':
+      logger.info('stock reserved', { lines: lines.length });
+      return [{ id: outcome.outboxId, ...reserved }];
+    case 'skipped':
+      logSkipped(outcome.closed);
+      return [];
+    default:
+      return outcome.kind;
+  }
+}
+
+const logSkipped = (closed: boolean) =>
+  logger.info(
+    closed
+      ? 'order already closed (cancelled before its reservation); holding nothing'
+      : 'order already has reservations; nothing to do',
+  );
 
 /** order.completed commits the held stock; order.failed and order.cancelled release it. */
 export async function settleReservation(

@@ -1,17 +1,18 @@
 /**
  * SQL of inventory (schema `inventory`): stock levels (inventory.stock: product_id, on_hand,
  * reserved, orderable) and reservations (inventory.reservations, the `reserved` column of
- * inventory.stock and inventory.closed_orders). Reserving and settling are one statement each,
- * sent in the same round trip as the order's advisory lock:
- * - the lock serialises the reservation and the settlement of one order (they arrive on different
- *   topics), and because the statement behind it is a separate statement, its snapshot is taken
- *   once the lock is granted, so it sees whatever the other committed;
- * - inside the statement the stock rows are locked (`for update`) in product-id order, so two
- *   orders that share products wait for each other instead of deadlocking, and the decision and
- *   the writes read the rows as locked: nothing between the lock and the write is left to the client.
+ * inventory.stock and inventory.closed_orders). Reserving is the SQL function
+ * inventory.reserve_order (migration 0009: how it locks is written there), called in a
+ * transaction (`reserveLines`) or as a statement of its own (`reserveAlone`). Settling is one
+ * statement, sent in the same round trip as the order's advisory lock, which serialises the
+ * reservation and the settlement of one order (they arrive on different topics); because the
+ * statement behind it is a separate statement, its snapshot is taken once the lock is granted, so
+ * it sees whatever the reservation committed.
  */
 import type { PendingQuery, Row } from 'postgres';
 import type { Queryable, Tx } from '#layers/db';
+import type { Claim } from '#layers/kafka/consumer';
+import type { DraftRow } from '#layers/outbox';
 import type { Line, Refusal, StockRow } from './decisions.ts';
 
 export async function selectStock(sql: Queryable, productId: string): Promise<StockRow | undefined> {
@@ -69,85 +70,82 @@ async function underOrderLock<T extends readonly Row[]>(
   return result;
 }
 
+/** A row of inventory.reserve_order (migration 0009, which documents the outcomes). */
 interface ReserveRow {
-  closed: boolean;
-  alreadyHeld: boolean;
-  heldLines: number;
+  outcome: 'held' | 'refused' | 'declined' | 'closed' | 'already_held' | 'duplicate';
+  outboxId: string | null;
   productId: string | null;
   quantity: number | null;
   available: number | null;
   orderable: boolean | null;
 }
 
+function reservationOf(row: ReserveRow): ReservationOutcome {
+  switch (row.outcome) {
+    case 'held':
+      return { kind: 'held' };
+    case 'closed':
+    case 'already_held':
+      return { kind: 'skipped', closed: row.outcome === 'closed' };
+    case 'refused':
+      return {
+        kind: 'refused',
+        refusal: {
+          productId: row.productId!,
+          quantity: row.quantity!,
+          available: row.available,
+          orderable: row.orderable,
+        },
+      };
+    default:
+      throw new Error(`inventory.reserve_order answered ${row.outcome} where it cannot`);
+  }
+}
+
 /**
- * Holds every line of the order or none (lines normalised: merged, in product-id order). A
- * refusal closes the order for good, so a re-published order.placed cannot reserve it later.
- * A product is orderable by inventory's own flag alone, which product.deleted clears.
+ * Holds every line of the order or none (lines normalised: merged, in product-id order), in the
+ * caller's transaction. A refusal closes the order for good, so a re-published order.placed
+ * cannot reserve it later. A product is orderable by inventory's own flag alone, which
+ * product.deleted clears.
  */
-export async function reserveLines(
-  tx: Tx,
+export async function reserveLines(tx: Tx, orderId: string, lines: readonly Line[]): Promise<ReservationOutcome> {
+  const [row] = await tx<ReserveRow[]>`
+    select * from inventory.reserve_order(${orderId}, ${lines.map((l) => l.productId)}::uuid[], ${lines.map((l) => l.quantity)}::int[])`;
+  return reservationOf(row!);
+}
+
+export type AloneReservation =
+  | { kind: 'held'; outboxId: string }
+  | { kind: 'skipped'; closed: boolean }
+  | { kind: 'declined' }
+  | { kind: 'duplicate' };
+
+/**
+ * `reserveLines` as one statement of its own (no transaction): the consumer's claim and, when
+ * every line is held, the stock.reserved outbox row `reserved` are written by the same statement.
+ * `declined` (nothing written) when the order would be refused: the refusal's event is worded
+ * here, so it is left to `reserveLines` in a transaction.
+ */
+export async function reserveAlone(
+  sql: Queryable,
+  claim: Claim,
   orderId: string,
   lines: readonly Line[],
-): Promise<ReservationOutcome> {
-  const products = lines.map((line) => line.productId);
-  const quantities = lines.map((line) => line.quantity);
-  const [row] = await underOrderLock(
-    tx,
-    orderId,
-    (sql) => sql<ReserveRow[]>`
-    with wanted as (
-      select product_id, quantity from unnest(${products}::uuid[], ${quantities}::int[]) as w (product_id, quantity)
-    ), state as (
-      select exists (select 1 from inventory.closed_orders where order_id = ${orderId}) as closed,
-             exists (select 1 from inventory.reservations where order_id = ${orderId}) as already_held
-    ), locked as materialized (
-      select s.product_id, s.on_hand - s.reserved as available, s.orderable
-      from inventory.stock s
-      where s.product_id = any(${products}::uuid[]) and not (select closed or already_held from state)
-      order by s.product_id
-      for update of s
-    ), refusal as (
-      select w.product_id, w.quantity, l.available, l.orderable
-      from wanted w left join locked l using (product_id)
-      where l.orderable is not true or l.available < w.quantity
-      order by w.product_id
-      limit 1
-    ), held as (
-      insert into inventory.reservations (order_id, product_id, quantity, status)
-      select ${orderId}, product_id, quantity, 'HELD' from wanted
-      where not (select closed or already_held from state) and not exists (select 1 from refusal)
-      returning product_id, quantity
-    ), raised as (
-      update inventory.stock s set reserved = s.reserved + held.quantity, updated_at = now()
-      from held where s.product_id = held.product_id
-      returning s.product_id
-    ), closed as (
-      insert into inventory.closed_orders (order_id)
-      select ${orderId} where not (select closed or already_held from state) and exists (select 1 from refusal)
-      on conflict do nothing
-    )
-    select state.closed, state.already_held, (select count(*) from raised)::int as held_lines,
-           refusal.product_id, refusal.quantity, refusal.available, refusal.orderable
-    from state left join refusal on true`,
-  );
-  if (!row) throw new Error('the reservation statement returned no row');
-  if (row.closed || row.alreadyHeld) return { kind: 'skipped', closed: row.closed };
-  if (row.productId !== null) {
-    return {
-      kind: 'refused',
-      refusal: {
-        productId: row.productId,
-        quantity: row.quantity!,
-        available: row.available,
-        orderable: row.orderable,
-      },
-    };
+  reserved: DraftRow,
+): Promise<AloneReservation> {
+  const [row] = await sql<ReserveRow[]>`
+    select * from inventory.reserve_order(
+      ${orderId}, ${lines.map((l) => l.productId)}::uuid[], ${lines.map((l) => l.quantity)}::int[],
+      ${claim.consumer}, ${claim.recordKey}, ${sql.json(reserved as never)}, true)`;
+  switch (row!.outcome) {
+    case 'held':
+      return { kind: 'held', outboxId: row!.outboxId! };
+    case 'declined':
+    case 'duplicate':
+      return { kind: row!.outcome };
+    default:
+      return reservationOf(row!) as AloneReservation;
   }
-  // The statement's own check: every line held, or the reservation would be partial.
-  if (row.heldLines !== lines.length) {
-    throw new Error(`order ${orderId}: ${row.heldLines} of ${lines.length} lines held; rolling back`);
-  }
-  return { kind: 'held' };
 }
 
 /**

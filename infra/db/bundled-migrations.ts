@@ -12,6 +12,7 @@ import m0005 from './migrations/0005_payment.sql';
 import m0006 from './migrations/0006_console.sql';
 import m0007 from './migrations/0007_price_list.sql';
 import m0008 from './migrations/0008_payment_answered.sql';
+import m0009 from './migrations/0009_reserve_order.sql';
 
 export const BUNDLED_MIGRATIONS: Migration[] = [
   { name: '0001_platform.sql', sql: m0001 },
@@ -22,4 +23,5 @@ export const BUNDLED_MIGRATIONS: Migration[] = [
   { name: '0006_console.sql', sql: m0006 },
   { name: '0007_price_list.sql', sql: m0007 },
   { name: '0008_payment_answered.sql', sql: m0008 },
+  { name: '0009_reserve_order.sql', sql: m0009 },
 ];

@@ -16,6 +16,9 @@
  * stops its partition and is reported as a partial batch failure: the mapping retries it with
  * backoff until it succeeds or is older than MaximumRecordAgeInSeconds.
  *
+ * A step that can apply a record with one statement passes `applyInOneStatement` (claim and outbox
+ * rows written by that statement; no transaction): one round trip instead of four.
+ *
  * A step that calls another service passes `prepare`: it runs before the record's transaction,
  * with none open (so no lock or connection is held across the call), and its result is handed to
  * `apply` in the transaction that records the event as processed.
@@ -60,6 +63,23 @@ export interface ConsumerOptions<E extends EventDefinition, P> {
    * skipped for an event already applied. Its result is `apply`'s third argument.
    */
   prepare?: (event: ConsumedEvent<E>) => Promise<P>;
+  /**
+   * Applies the record with one statement of the step's own, outside any transaction: that
+   * statement also writes the record's claim (`claim`) and the outbox rows it publishes, so the
+   * record costs one round trip and the rows it locks stay locked for that statement only. Returns
+   * the outbox rows it wrote (sent after the batch), `'duplicate'` when the claim was there
+   * already, or `'declined'` (nothing written) to have `apply` take the record in a transaction.
+   */
+  applyInOneStatement?: (
+    claim: Claim,
+    event: ConsumedEvent<E>,
+  ) => Promise<OutboxRow[] | 'duplicate' | 'declined'>;
+}
+
+/** A record's entry in platform.processed_records: who applied which event. */
+export interface Claim {
+  consumer: string;
+  recordKey: string;
 }
 
 /** Decodes an MSK record's base64 value and header byte arrays. */
@@ -84,7 +104,7 @@ function envelopeOf(events: readonly EventDefinition[]): z.ZodType<EventEnvelope
 }
 
 export function kafkaHandler<E extends EventDefinition, P = undefined>(
-  { consumer, events, prepare }: ConsumerOptions<E, P>,
+  { consumer, events, prepare, applyInOneStatement }: ConsumerOptions<E, P>,
   apply: (tx: Tx, event: ConsumedEvent<E>, prepared: P) => Promise<void>,
 ) {
   const Envelope = envelopeOf(Array.isArray(events) ? events : [events as E]);
@@ -130,6 +150,11 @@ export function kafkaHandler<E extends EventDefinition, P = undefined>(
       partition: record.partition,
       offset: Number(record.offset),
     } as ConsumedEvent<E>;
+    if (applyInOneStatement) {
+      const done = await applyInOneStatement({ consumer, recordKey: envelope.eventId }, consumed);
+      if (done === 'duplicate') return logger.info('duplicate event skipped', { eventId: envelope.eventId });
+      if (done !== 'declined') return void enqueued.push(...done);
+    }
     let prepared = undefined as P;
     if (prepare) {
       if (await alreadyApplied(envelope.eventId))
