@@ -14,7 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PendingQuery, Row } from 'postgres';
-import { db, type Db, type Tx } from './db.ts';
+import { db, type Db, type Queryable, type Tx } from './db.ts';
 import { CORRELATION_HEADER, type EventDefinition, type EventEnvelope, type EventInput } from './events.ts';
 import { sendBatch } from './kafka/producer.ts';
 import { logger } from './observability.ts';
@@ -81,6 +81,20 @@ export async function publish<E extends EventDefinition>(
   const id = written!.id;
   if (!availableAt || availableAt.getTime() <= Date.now()) enqueuedBy.get(tx)?.push({ id, ...row });
   return id;
+}
+
+/**
+ * The insert of `row` (due at once) as the body of a CTE in a caller's own statement, returning
+ * its id; with `onlyWith` (the name of an earlier CTE), written once per row of it, so the event
+ * exists only if the statement's own write happened. The caller sends it (`publishPending`) once
+ * the statement has committed.
+ */
+export function insertDue(sql: Queryable, row: DraftRow, onlyWith?: string): PendingQuery<Row[]> {
+  return sql`
+    insert into platform.outbox (topic, key, payload, headers, available_at)
+    select ${row.topic}, ${row.key}, ${sql.json(row.payload as never)}, ${sql.json(row.headers)}, now()
+    ${onlyWith ? sql`from ${sql(onlyWith)}` : sql``}
+    returning id`;
 }
 
 /**

@@ -43,7 +43,7 @@ import {
   type StockReserved,
 } from '#layers/events';
 import { logger, metrics, MetricUnit } from '#layers/observability';
-import { inTransaction, publish } from '#layers/outbox';
+import { draft, inTransaction, publish, publishPending } from '#layers/outbox';
 import { paymentIdFor, type ChargeResult } from '#layers/schemas/payment';
 import { InvokeTimeoutError } from '#layers/invoke';
 import * as clients from './clients.ts';
@@ -95,8 +95,10 @@ export async function placeOrder(body: PlaceOrderBody, idempotencyKey?: string):
   const currency = [...currencies][0] ?? FALLBACK_CURRENCY;
   const orderId = randomUUID();
 
-  const placed = await inTransaction(async (tx) => {
-    const row = await store.insertOrder(tx, {
+  const event = draft(OrderPlaced, { orderId, items: lines });
+  const placed = await store.insertPlacedOrder(
+    db(),
+    {
       id: orderId,
       customerId: body.customerId,
       total,
@@ -105,24 +107,15 @@ export async function placeOrder(body: PlaceOrderBody, idempotencyKey?: string):
       requestHash,
       cardNumber: body.payment.cardNumber,
       items,
-    });
-    if (!row) return undefined;
-    await pipelined(
-      store.insertItems(tx, { id: orderId, items }),
-      store.addTimeline(
-        tx,
-        orderId,
-        'PENDING',
-        `order placed: ${items.length} line(s), total ${total} ${currency}`,
-      ),
-      publish(tx, OrderPlaced, { orderId, items: lines }),
-    );
-    return row;
-  });
+    },
+    `order placed: ${items.length} line(s), total ${total} ${currency}`,
+    event,
+  );
   if (placed) {
+    await publishPending([{ id: placed.outboxId, ...event }]);
     logger.info('order placed', { orderId, lines: items.length, total, currency });
     return toView(
-      placed,
+      placed.order,
       items.map((item) => ({ orderId, ...item })),
     );
   }

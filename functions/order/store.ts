@@ -4,6 +4,7 @@
  * `startPaymentAttempt`, for the payment step; no view of an order includes it.
  */
 import type { Queryable, Tx } from '#layers/db';
+import { insertDue, type DraftRow } from '#layers/outbox';
 import type { OrderStatus } from './decisions.ts';
 
 export interface OrderRow {
@@ -86,21 +87,38 @@ export interface NewOrder {
   items: { productId: string; quantity: number; unitPrice: number }[];
 }
 
-/** Inserts the order row (not its lines: insertItems), unless its idempotency key is taken: then returns undefined. */
-export async function insertOrder(tx: Tx, order: NewOrder): Promise<OrderRow | undefined> {
-  const [row] = await tx<OrderRow[]>`
-    insert into orders.orders (id, customer_id, status, total, currency, idempotency_key, request_hash, card_number, card_last4)
-    values (${order.id}, ${order.customerId}, 'PENDING', ${order.total}, ${order.currency}, ${order.idempotencyKey}, ${order.requestHash},
-            ${order.cardNumber}, ${order.cardNumber.slice(-4)})
-    on conflict (idempotency_key) do nothing
-    returning ${orderColumns(tx)}`;
-  return row;
-}
-
-/** The order's lines; kept apart from the order row so the caller can pipeline it with its other writes. */
-export async function insertItems(tx: Tx, order: Pick<NewOrder, 'id' | 'items'>): Promise<void> {
-  const items = order.items.map((item) => ({ orderId: order.id, ...item }));
-  await tx`insert into orders.order_items ${tx(items, 'orderId', 'productId', 'quantity', 'unitPrice')}`;
+/**
+ * Writes a placed order in one statement (no transaction around it): the order row, its lines,
+ * its PENDING timeline entry and its order.placed outbox row `placed` — all of them, or none when
+ * the idempotency key is taken (then undefined). Returns the order and the outbox row's id.
+ */
+export async function insertPlacedOrder(
+  sql: Queryable,
+  order: NewOrder,
+  note: string,
+  placed: DraftRow,
+): Promise<{ order: OrderRow; outboxId: string } | undefined> {
+  const [row] = await sql<(OrderRow & { outboxId: string })[]>`
+    with inserted as (
+      insert into orders.orders (id, customer_id, status, total, currency, idempotency_key, request_hash, card_number, card_last4)
+      values (${order.id}, ${order.customerId}, 'PENDING', ${order.total}, ${order.currency}, ${order.idempotencyKey}, ${order.requestHash},
+              ${order.cardNumber}, ${order.cardNumber.slice(-4)})
+      on conflict (idempotency_key) do nothing
+      returning ${orderColumns(sql)}
+    ), lines as (
+      insert into orders.order_items (order_id, product_id, quantity, unit_price)
+      select inserted.id, line.product_id, line.quantity, line.unit_price
+      from inserted, unnest(${order.items.map((i) => i.productId)}::uuid[], ${order.items.map((i) => i.quantity)}::int[],
+                            ${order.items.map((i) => i.unitPrice)}::bigint[]) as line (product_id, quantity, unit_price)
+    ), timeline as (
+      insert into orders.timeline (order_id, status, detail) select id, 'PENDING', ${note} from inserted
+    ), announced as (
+      ${insertDue(sql, placed, 'inserted')}
+    )
+    select inserted.*, (select id from announced) as outbox_id from inserted`;
+  if (!row) return undefined;
+  const { outboxId, ...orderRow } = row;
+  return { order: orderRow, outboxId };
 }
 
 export async function findOrderByIdempotencyKey(sql: Queryable, key: string): Promise<OrderRow | undefined> {
