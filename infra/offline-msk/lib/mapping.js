@@ -23,6 +23,12 @@ const { describeStartupWait } = require('./log.js');
  *   locked: Entry[] | null, fetched: number, committed: number, paused: boolean }} PartitionState
  */
 
+/**
+ * Offsets are committed once a second, not after every batch: a commit is a request to the broker
+ * and a write to its offsets topic, which under load was one more per invocation. Records finished
+ * since the last commit are delivered again after a restart or rebalance; consumers skip them
+ * (at least once, as on AWS).
+ */
 const COMMIT_INTERVAL_MS = 1000;
 
 class Mapping {
@@ -280,7 +286,6 @@ class Mapping {
           p.queueBytes += unfinished.reduce((n, e) => n + e.bytes, 0);
         }
       }
-      this.flushCommits();
     }
   }
 
@@ -397,12 +402,14 @@ class Mapping {
     this.markDone(entries);
   }
 
-  /** Records are finished: release them from their partitions' locks so the offset can be committed. */
+  /**
+   * Records are finished: release them from their partitions' locks so the offset can be committed
+   * (by the timer, COMMIT_INTERVAL_MS, or at stop).
+   */
   markDone(entries) {
     const last = new Map();
     for (const e of entries) last.set(e.part, Math.max(last.get(e.part) ?? -1, e.offset));
     for (const [p, offset] of last) if (p.locked) p.locked = p.locked.filter((e) => e.offset > offset);
-    this.flushCommits();
   }
 
   /**
