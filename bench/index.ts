@@ -14,7 +14,7 @@
  * 5. end-to-end saga: open-loop POST /orders at several offered rates (bench/saga.ts).
  *
  * Env: BENCH_PARTS (modes,flash,burst,reserve,saga), BENCH_MODES (bounded,on-demand,unbounded,in-process),
- * BENCH_RATES (25,50,100,150,200,300), BENCH_SECONDS (15 per rate), BENCH_DRAIN_SECONDS (60),
+ * BENCH_RATES (25,50,75,100,150,200,300), BENCH_SECONDS (15 per rate), BENCH_DRAIN_SECONDS (60),
  * BENCH_CLIENTS (8, reservation workers = pgbench clients), BENCH_RESERVE_SECONDS (10),
  * BENCH_PRODUCTS (10000, reservation uniform case), BENCH_THREADS (2: pgbench -j and app driver
  * processes), BENCH_MAX_INFLIGHT (2000 unanswered POSTs), BENCH_BURST (1000),
@@ -50,7 +50,7 @@ const list = (value: string | undefined, fallback: string) =>
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-const RATES = list(process.env.BENCH_RATES, '25,50,100,150,200,300').map(Number);
+const RATES = list(process.env.BENCH_RATES, '25,50,75,100,150,200,300').map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const DRAIN_MS = Number(process.env.BENCH_DRAIN_SECONDS ?? 60) * 1000;
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 8);
