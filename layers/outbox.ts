@@ -8,6 +8,10 @@
  * once, after the batch (`inTransaction(work, pending)` then `publishPending(pending)`): one
  * Kafka send and one mark per invocation instead of one per record.
  *
+ * A state change that is one statement of its own (no transaction) writes its event in that
+ * statement: `draft` builds the row, `insertDue` inserts it as a CTE (placeOrder) or a SQL function
+ * takes it as JSON (inventory.reserve_order), and the caller sends it with `publishPending`.
+ *
  * Delivery is at least once: a row is sent before it is marked, so a crash in between (or the
  * relay taking a row the fast path is still sending) sends it twice, and every consumer skips an
  * event it has already applied (platform.processed_records).
@@ -85,15 +89,15 @@ export async function publish<E extends EventDefinition>(
 
 /**
  * The insert of `row` (due at once) as the body of a CTE in a caller's own statement, returning
- * its id; with `onlyWith` (the name of an earlier CTE), written once per row of it, so the event
- * exists only if the statement's own write happened. The caller sends it (`publishPending`) once
- * the statement has committed.
+ * its id: written once per row of the earlier CTE `onlyWith`, so the event exists only if the
+ * statement's own write happened. The caller sends it (`publishPending`) once the statement has
+ * committed.
  */
-export function insertDue(sql: Queryable, row: DraftRow, onlyWith?: string): PendingQuery<Row[]> {
+export function insertDue(sql: Queryable, row: DraftRow, onlyWith: string): PendingQuery<Row[]> {
   return sql`
     insert into platform.outbox (topic, key, payload, headers, available_at)
     select ${row.topic}, ${row.key}, ${sql.json(row.payload as never)}, ${sql.json(row.headers)}, now()
-    ${onlyWith ? sql`from ${sql(onlyWith)}` : sql``}
+    from ${sql(onlyWith)}
     returning id`;
 }
 

@@ -57,6 +57,15 @@ export async function onProductDeleted(tx: Tx, event: EventData<typeof ProductDe
   await store.retireStock(tx, event.productId);
 }
 
+/** Why a reservation held nothing: the order was closed first, or it holds already. */
+function logSkipped(closed: boolean): void {
+  logger.info(
+    closed
+      ? 'order already closed (cancelled before its reservation); holding nothing'
+      : 'order already has reservations; nothing to do',
+  );
+}
+
 export async function reserveStock(tx: Tx, order: EventData<typeof OrderPlaced>): Promise<void> {
   const lines = normaliseLines(order.items);
   const outcome = await store.reserveLines(tx, order.orderId, lines);
@@ -94,13 +103,6 @@ export async function reserveStockAlone(
       return outcome.kind;
   }
 }
-
-const logSkipped = (closed: boolean) =>
-  logger.info(
-    closed
-      ? 'order already closed (cancelled before its reservation); holding nothing'
-      : 'order already has reservations; nothing to do',
-  );
 
 /** order.completed commits the held stock; order.failed and order.cancelled release it. */
 export async function settleReservation(

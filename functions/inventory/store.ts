@@ -140,11 +140,14 @@ export async function reserveAlone(
   switch (row!.outcome) {
     case 'held':
       return { kind: 'held', outboxId: row!.outboxId! };
+    case 'closed':
+    case 'already_held':
+      return { kind: 'skipped', closed: row!.outcome === 'closed' };
     case 'declined':
     case 'duplicate':
       return { kind: row!.outcome };
     default:
-      return reservationOf(row!) as AloneReservation;
+      throw new Error(`inventory.reserve_order answered ${row!.outcome} to a declining call`);
   }
 }
 
