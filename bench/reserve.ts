@@ -45,9 +45,9 @@ export async function seedReserveProducts(sql: Sql, products: number): Promise<v
 }
 
 /**
- * The app's transaction, as layers/kafka/consumer.ts applies an order.placed record, driven by
+ * The app's reservation, as layers/kafka/consumer.ts applies an order.placed record, driven by
  * `clients` workers spread over as many processes as pgbench gets threads (-j), each process on
- * the app's own pool (createDb).
+ * the app's own pool (db()).
  */
 export async function runApp(options: ReserveOptions, shape: 'uniform' | 'hot'): Promise<ReserveRun> {
   const products = shape === 'hot' ? 1 : options.products;
