@@ -39,24 +39,26 @@ export async function applyOnce(
   eventId: string,
   apply: (tx: Tx) => Promise<void>,
 ) {
-  const { claimAndApply, unlessDuplicate } = await (app ??= loadApp());
+  const { claimAndApply, unlessDuplicate } = await loadApp();
   await sql.begin((tx) => claimAndApply(tx, consumer, eventId, apply)).catch(unlessDuplicate);
 }
 
-// Imported on first use, once the log level and the database are set (see `run` below); once,
-// because every import() of a module runs tsx's resolve hook again.
-let app: ReturnType<typeof loadApp> | undefined;
-let steps: Promise<typeof import('../functions/inventory/steps.ts')> | undefined;
-async function loadApp() {
-  return import('#layers/kafka/consumer');
-}
+// The app's modules, imported on first use, once the log level and the database are set (see
+// `run` below), and only once: every import() of a module runs tsx's resolve hook again.
+let app:
+  | Promise<typeof import('#layers/kafka/consumer') & typeof import('../functions/inventory/steps.ts')>
+  | undefined;
+const loadApp = () =>
+  (app ??= Promise.all([import('#layers/kafka/consumer'), import('../functions/inventory/steps.ts')]).then(
+    ([consumer, steps]) => ({ ...consumer, ...steps }),
+  ));
 
 /**
  * What the consumer does with an order.placed record (functions/inventory/reserveStock.ts): the
  * reservation in one statement, and only when that declines (a refusal) the transaction.
  */
 export async function reserveOnce(sql: Sql, eventId: string, order: { orderId: string; items: Line[] }) {
-  const { reserveStock, reserveStockAlone } = await (steps ??= import('../functions/inventory/steps.ts'));
+  const { reserveStock, reserveStockAlone } = await loadApp();
   const consumer = 'inventory.reserveStock';
   const done = await reserveStockAlone({ consumer, recordKey: eventId }, order);
   if (done === 'declined') await applyOnce(sql, consumer, eventId, (tx) => reserveStock(tx, order));

@@ -1,6 +1,6 @@
 -- The reservation of inventory.reserveStock, as the app sends it for a one-line order: one
 -- statement on its own, no transaction (functions/inventory/steps.ts reserveStockAlone →
--- reserveAlone in functions/inventory/store.ts): the SQL function inventory.reserve_order
+-- reserveLines in functions/inventory/store.ts): the SQL function inventory.reserve_order
 -- (migration 0009) with the consumer's claim and the stock.reserved outbox row. Product ids are
 -- md5('bench-product-<n>')::uuid, as bench/reserve.ts seeds them; :nproducts = 1 is the hot case.
 -- Where the app binds a uuid, an array or the event's JSON, this script computes it in SQL

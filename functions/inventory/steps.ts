@@ -76,6 +76,8 @@ export async function reserveStock(tx: Tx, order: EventData<typeof OrderPlaced>)
     await publish(tx, StockRejected, { orderId: order.orderId, reason });
     return;
   }
+  if (outcome.kind !== 'held')
+    throw new Error(`order ${order.orderId}: a reservation in a transaction answered ${outcome.kind}`);
   logger.info('stock reserved', { lines: lines.length });
   await publish(tx, StockReserved, { orderId: order.orderId, items: lines });
 }
@@ -91,14 +93,16 @@ export async function reserveStockAlone(
 ): Promise<OutboxRow[] | 'duplicate' | 'declined'> {
   const lines = normaliseLines(order.items);
   const reserved = draft(StockReserved, { orderId: order.orderId, items: lines });
-  const outcome = await store.reserveAlone(db(), claim, order.orderId, lines, reserved);
+  const outcome = await store.reserveLines(db(), order.orderId, lines, { claim, reserved });
   switch (outcome.kind) {
     case 'held':
       logger.info('stock reserved', { lines: lines.length });
-      return [{ id: outcome.outboxId, ...reserved }];
+      return [{ id: outcome.outboxId!, ...reserved }];
     case 'skipped':
       logSkipped(outcome.closed);
       return [];
+    case 'refused':
+      throw new Error(`order ${order.orderId}: a reservation alone answered refused instead of declining`);
     default:
       return outcome.kind;
   }

@@ -3,7 +3,7 @@
  * reserved, orderable) and reservations (inventory.reservations, the `reserved` column of
  * inventory.stock and inventory.closed_orders). Reserving is the SQL function
  * inventory.reserve_order (migration 0009: how it locks is written there), called in a
- * transaction (`reserveLines`) or as a statement of its own (`reserveAlone`). Settling is one
+ * transaction or as a statement of its own (both `reserveLines`). Settling is one
  * statement, sent in the same round trip as the order's advisory lock, which serialises the
  * reservation and the settlement of one order (they arrive on different topics); because the
  * statement behind it is a separate statement, its snapshot is taken once the lock is granted, so
@@ -51,11 +51,17 @@ export async function retireStock(tx: Tx, productId: string): Promise<void> {
     on conflict (product_id) do update set orderable = false, updated_at = now()`;
 }
 
+/** What inventory.reserve_order did (migration 0009 documents each outcome). */
 export type ReservationOutcome =
-  | { kind: 'held' }
+  /** Every line held; `outboxId` is the stock.reserved row it wrote, when it was given one. */
+  | { kind: 'held'; outboxId: string | null }
   | { kind: 'refused'; refusal: Refusal }
   /** Nothing done: the order was closed first (`closed`), or this is a re-published order.placed. */
-  | { kind: 'skipped'; closed: boolean };
+  | { kind: 'skipped'; closed: boolean }
+  /** Nothing written (one statement of its own only): a refusal, left to the transaction. */
+  | { kind: 'declined' }
+  /** Nothing written (one statement of its own only): the claim was there, the record applied before. */
+  | { kind: 'duplicate' };
 
 /** Pipelines the order's advisory lock and `statement`: one round trip, statement after lock. */
 async function underOrderLock<T extends readonly Row[]>(
@@ -70,7 +76,6 @@ async function underOrderLock<T extends readonly Row[]>(
   return result;
 }
 
-/** A row of inventory.reserve_order (migration 0009, which documents the outcomes). */
 interface ReserveRow {
   outcome: 'held' | 'refused' | 'declined' | 'closed' | 'already_held' | 'duplicate';
   outboxId: string | null;
@@ -80,74 +85,38 @@ interface ReserveRow {
   orderable: boolean | null;
 }
 
-function reservationOf(row: ReserveRow): ReservationOutcome {
-  switch (row.outcome) {
-    case 'held':
-      return { kind: 'held' };
-    case 'closed':
-    case 'already_held':
-      return { kind: 'skipped', closed: row.outcome === 'closed' };
-    case 'refused':
-      return {
-        kind: 'refused',
-        refusal: {
-          productId: row.productId!,
-          quantity: row.quantity!,
-          available: row.available,
-          orderable: row.orderable,
-        },
-      };
-    default:
-      throw new Error(`inventory.reserve_order answered ${row.outcome} where it cannot`);
-  }
-}
-
 /**
- * Holds every line of the order or none (lines normalised: merged, in product-id order), in the
- * caller's transaction. A refusal closes the order for good, so a re-published order.placed
- * cannot reserve it later. A product is orderable by inventory's own flag alone, which
- * product.deleted clears.
+ * Calls inventory.reserve_order: in the caller's transaction (`claim` and `reserved` unset; a
+ * refusal closes the order and is answered `refused`), or as a statement of its own, which also
+ * writes the consumer's claim and, when every line is held, the stock.reserved outbox row
+ * `reserved` (a refusal is then `declined`: its event is worded here, so the record is left to a
+ * transaction). Lines normalised: merged, in product-id order. A refusal closes the order for
+ * good, so a re-published order.placed cannot reserve it later; a product is orderable by
+ * inventory's own flag alone, which product.deleted clears.
  */
-export async function reserveLines(tx: Tx, orderId: string, lines: readonly Line[]): Promise<ReservationOutcome> {
-  const [row] = await tx<ReserveRow[]>`
-    select * from inventory.reserve_order(${orderId}, ${lines.map((l) => l.productId)}::uuid[], ${lines.map((l) => l.quantity)}::int[])`;
-  return reservationOf(row!);
-}
-
-export type AloneReservation =
-  | { kind: 'held'; outboxId: string }
-  | { kind: 'skipped'; closed: boolean }
-  | { kind: 'declined' }
-  | { kind: 'duplicate' };
-
-/**
- * `reserveLines` as one statement of its own (no transaction): the consumer's claim and, when
- * every line is held, the stock.reserved outbox row `reserved` are written by the same statement.
- * `declined` (nothing written) when the order would be refused: the refusal's event is worded
- * here, so it is left to `reserveLines` in a transaction.
- */
-export async function reserveAlone(
+export async function reserveLines(
   sql: Queryable,
-  claim: Claim,
   orderId: string,
   lines: readonly Line[],
-  reserved: DraftRow,
-): Promise<AloneReservation> {
+  alone?: { claim: Claim; reserved: DraftRow },
+): Promise<ReservationOutcome> {
   const [row] = await sql<ReserveRow[]>`
     select * from inventory.reserve_order(
       ${orderId}, ${lines.map((l) => l.productId)}::uuid[], ${lines.map((l) => l.quantity)}::int[],
-      ${claim.consumer}, ${claim.recordKey}, ${sql.json(reserved as never)}, true)`;
-  switch (row!.outcome) {
+      ${alone?.claim.consumer ?? null}, ${alone?.claim.recordKey ?? null},
+      ${alone ? sql.json(alone.reserved as never) : null}, ${Boolean(alone)})`;
+  const { outcome, outboxId, productId, quantity, available, orderable } = row!;
+  switch (outcome) {
     case 'held':
-      return { kind: 'held', outboxId: row!.outboxId! };
+      return { kind: 'held', outboxId };
     case 'closed':
     case 'already_held':
-      return { kind: 'skipped', closed: row!.outcome === 'closed' };
+      return { kind: 'skipped', closed: outcome === 'closed' };
+    case 'refused':
+      return { kind: 'refused', refusal: { productId: productId!, quantity: quantity!, available, orderable } };
     case 'declined':
     case 'duplicate':
-      return { kind: row!.outcome };
-    default:
-      throw new Error(`inventory.reserve_order answered ${row!.outcome} to a declining call`);
+      return { kind: outcome };
   }
 }
 

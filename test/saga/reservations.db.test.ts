@@ -54,6 +54,11 @@ const closing = (orderId: string, type: Closing) =>
 const settle = (orderId: string, type: Closing) =>
   db().begin((tx) => steps.settleReservation(tx, closing(orderId, type)));
 
+/** The events of an order the reservation rejected: one stock.rejected with `reason`. */
+const rejected = (orderId: string, reason: unknown) => [
+  { type: StockRejected.type, data: { orderId, reason } },
+];
+
 /** Runs every transaction once, concurrently, and fails naming the errors if any was refused. */
 async function allOnFirstTry(transactions: Promise<unknown>[]): Promise<void> {
   const outcomes = await Promise.allSettled(transactions);
@@ -102,17 +107,14 @@ describe.each(WAYS)('reserving %s', (_way, reserve) => {
           },
         ]);
       for (const order of refused)
-        expect(await eventsFor(order.orderId)).toEqual([
-          {
-            type: StockRejected.type,
-            data: {
-              orderId: order.orderId,
-              reason: expect.stringMatching(
-                new RegExp(`^product ${product}: ${order.quantity} requested, \\d available$`),
-              ),
-            },
-          },
-        ]);
+        expect(await eventsFor(order.orderId)).toEqual(
+          rejected(
+            order.orderId,
+            expect.stringMatching(
+              new RegExp(`^product ${product}: ${order.quantity} requested, \\d available$`),
+            ),
+          ),
+        );
 
       await allOnFirstTry(orders.map(({ orderId }) => settle(orderId, 'OrderFailed')));
       expect(await stockOf(product)).toEqual({ onHand: 25, reserved: 0 });
@@ -191,9 +193,7 @@ describe.each(WAYS)('reserving %s', (_way, reserve) => {
       ]);
       expect(await heldBy(orderId)).toEqual([]);
       expect(await stockOf(plenty)).toEqual({ onHand: 10, reserved: 0 });
-      expect(await eventsFor(orderId)).toEqual([
-        { type: StockRejected.type, data: { orderId, reason: reason(scarce) } },
-      ]);
+      expect(await eventsFor(orderId)).toEqual(rejected(orderId, reason(scarce)));
     });
 
     it('rejects an unknown product, and one whose product.deleted inventory applied before its product.created', async () => {
@@ -204,12 +204,7 @@ describe.each(WAYS)('reserving %s', (_way, reserve) => {
         { productId: plenty, quantity: 1 },
         { productId: unknown, quantity: 1 },
       ]);
-      expect(await eventsFor(unknownOrder)).toEqual([
-        {
-          type: StockRejected.type,
-          data: { orderId: unknownOrder, reason: `product ${unknown} is unknown` },
-        },
-      ]);
+      expect(await eventsFor(unknownOrder)).toEqual(rejected(unknownOrder, `product ${unknown} is unknown`));
 
       // Inventory's own flag is all it goes by (it never reads the catalog): the delete, applied
       // first, leaves the product unorderable, and the late create gives it stock but not back.
@@ -226,12 +221,9 @@ describe.each(WAYS)('reserving %s', (_way, reserve) => {
       );
       const deletedOrder = randomUUID();
       await reserve(deletedOrder, [{ productId: deletedFirst, quantity: 1 }]);
-      expect(await eventsFor(deletedOrder)).toEqual([
-        {
-          type: StockRejected.type,
-          data: { orderId: deletedOrder, reason: `product ${deletedFirst} can no longer be ordered` },
-        },
-      ]);
+      expect(await eventsFor(deletedOrder)).toEqual(
+        rejected(deletedOrder, `product ${deletedFirst} can no longer be ordered`),
+      );
       expect(await stockOf(plenty)).toEqual({ onHand: 10, reserved: 0 });
       expect(await stockOf(deletedFirst)).toEqual({ onHand: 0, reserved: 0 });
     });
@@ -243,12 +235,9 @@ describe.each(WAYS)('reserving %s', (_way, reserve) => {
         { productId: product, quantity: 2 },
         { productId: product, quantity: 2 },
       ]);
-      expect(await eventsFor(tooMany)).toEqual([
-        {
-          type: StockRejected.type,
-          data: { orderId: tooMany, reason: `product ${product}: 4 requested, 3 available` },
-        },
-      ]);
+      expect(await eventsFor(tooMany)).toEqual(
+        rejected(tooMany, `product ${product}: 4 requested, 3 available`),
+      );
       const fits = randomUUID();
       await reserve(fits, [
         { productId: product, quantity: 1 },

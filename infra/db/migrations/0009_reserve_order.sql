@@ -1,11 +1,12 @@
 -- An order's stock reservation as one statement: `select * from inventory.reserve_order(…)`.
 -- reserveStock calls it on its own, outside any transaction (functions/inventory/store.ts
--- reserveAlone): the Kafka consumer's processed-record claim and the stock.reserved outbox row are
--- written by the same statement, so a reservation is one round trip and the stock rows stay locked
--- for that one statement. A refusal is left to a transaction (`p_decline_refusal`): its
--- stock.rejected event carries a reason worded by the service (functions/inventory/decisions.ts),
--- so the function writes nothing and answers 'declined', and the consumer applies the record again
--- in a transaction that calls this function without a claim or event and publishes the rejection.
+-- reserveLines given a claim): the Kafka consumer's processed-record claim and the stock.reserved
+-- outbox row are written by the same statement, so a reservation is one round trip and the stock
+-- rows stay locked for that one statement. A refusal is left to a transaction
+-- (`p_decline_refusal`): its stock.rejected event carries a reason worded by the service
+-- (functions/inventory/decisions.ts), so the function writes nothing and answers 'declined', and
+-- the consumer applies the record again in a transaction that calls this function without a claim
+-- or event and publishes the rejection.
 --
 -- Concurrency, as the statement it replaces did it:
 -- - the order's advisory lock serialises the reservation and the settlement of one order (they
