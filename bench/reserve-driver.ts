@@ -31,7 +31,7 @@ const productId = (n: number) => {
 /**
  * What layers/kafka/consumer.ts applyRecord does for one record, without Kafka: its own
  * transaction (postgres.js `sql.begin`, as `inTransaction` runs it) around its own
- * `claimAndApply` (the refused path of `reserveOnce`, and settleReservation in bench/round-trips.ts).
+ * `claimAndApply` (the refused path of `reserveOnce`).
  */
 export async function applyOnce(
   sql: Sql,

@@ -85,15 +85,17 @@ try {
   process.env.DATABASE_URL = proxied.toString();
   process.env.DB_POOL_MAX = '1';
   const { db } = await import('#layers/db');
-  const { applyOnce, reserveOnce } = await import('./reserve-driver.ts');
-  const { settleReservation } = await import('../functions/inventory/steps.ts');
+  const { reserveOnce } = await import('./reserve-driver.ts');
+  const { settleReservationAlone } = await import('../functions/inventory/steps.ts');
   const sql = db();
   const items = products.map((productId, i) => ({ productId, quantity: i + 1 }));
   const cases = {
     'reserveStock, reserved': (orderId: string) => reserveOnce(sql, randomUUID(), { orderId, items }),
+    // What the handler does (functions/inventory/settleReservation.ts): one statement, claim included.
     'settleReservation, committed': (orderId: string) =>
-      applyOnce(sql, 'inventory.settleReservation', randomUUID(), (tx) =>
-        settleReservation(tx, { type: 'OrderCompleted', data: { orderId, paymentId: randomUUID() } }),
+      settleReservationAlone(
+        { consumer: 'inventory.settleReservation', recordKey: randomUUID() },
+        { type: 'OrderCompleted', data: { orderId, paymentId: randomUUID() } },
       ),
     'reserveStock, rejected': () =>
       reserveOnce(sql, randomUUID(), {

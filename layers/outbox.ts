@@ -75,7 +75,11 @@ export async function publish<E extends EventDefinition>(
   data: EventInput<E>,
   { correlationId, availableAt }: PublishOptions = {},
 ): Promise<string> {
-  const row = draft(event, data, correlationId);
+  return publishDraft(tx, draft(event, data, correlationId), availableAt);
+}
+
+/** Writes an event's drafted row (`draft`) to the outbox in `tx`, as `publish` does. */
+export async function publishDraft(tx: Tx, row: DraftRow, availableAt?: Date): Promise<string> {
   // Due at once: available_at is the transaction's own start (created_at), which tells the relay
   // the row is the fast path's for FAST_PATH_GRACE.
   const [written] = await tx<{ id: string }[]>`

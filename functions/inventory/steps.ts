@@ -26,7 +26,7 @@ import type { Claim } from '#layers/kafka/consumer';
 import { draft, publish, type OutboxRow } from '#layers/outbox';
 import { logger } from '#layers/observability';
 import type { Stock } from './contract.ts';
-import { assertCanSetOnHand, normaliseLines, rejectionReason, toStockView } from './decisions.ts';
+import { assertCanSetOnHand, normaliseLines, rejectionReason, toStockView, type Line } from './decisions.ts';
 import * as store from './store.ts';
 
 const noStock = (productId: string) =>
@@ -109,14 +109,31 @@ export async function reserveStockAlone(
 }
 
 /** order.completed commits the held stock; order.failed and order.cancelled release it. */
-export async function settleReservation(
-  tx: Tx,
-  closing: EventOf<typeof OrderCompleted | typeof OrderFailed | typeof OrderCancelled>,
-): Promise<void> {
-  const outcome = closing.type === 'OrderCompleted' ? 'COMMITTED' : 'RELEASED';
-  const settled = await store.settleHeld(tx, closing.data.orderId, outcome);
-  logger.info(settled.length ? `reservation ${outcome.toLowerCase()}` : 'no held reservation to settle', {
-    closingEvent: closing.type,
-    lines: settled.length,
-  });
+export async function settleReservation(tx: Tx, closing: ClosingEvent): Promise<void> {
+  const settled = await store.settleHeld(tx, closing.data.orderId, settlementOf(closing));
+  if (settled === 'duplicate') throw new Error('settleHeld answered duplicate without a claim');
+  logSettled(closing, settled);
+}
+
+/**
+ * settleReservation in one statement (`kafkaHandler`'s applyInOneStatement): the settlement and
+ * the record's claim together. It publishes nothing.
+ */
+export async function settleReservationAlone(claim: Claim, closing: ClosingEvent): Promise<[] | 'duplicate'> {
+  const settled = await store.settleHeld(db(), closing.data.orderId, settlementOf(closing), claim);
+  if (settled === 'duplicate') return settled;
+  logSettled(closing, settled);
+  return [];
+}
+
+type ClosingEvent = EventOf<typeof OrderCompleted | typeof OrderFailed | typeof OrderCancelled>;
+
+const settlementOf = (closing: ClosingEvent) =>
+  closing.type === 'OrderCompleted' ? 'COMMITTED' : 'RELEASED';
+
+function logSettled(closing: ClosingEvent, settled: readonly Line[]): void {
+  logger.info(
+    settled.length ? `reservation ${settlementOf(closing).toLowerCase()}` : 'no held reservation to settle',
+    { closingEvent: closing.type, lines: settled.length },
+  );
 }

@@ -3,13 +3,11 @@
  * reserved, orderable) and reservations (inventory.reservations, the `reserved` column of
  * inventory.stock and inventory.closed_orders). Reserving is the SQL function
  * inventory.reserve_order (migration 0009: how it locks is written there), called in a
- * transaction or as a statement of its own (both `reserveLines`). Settling is one
- * statement, sent in the same round trip as the order's advisory lock, which serialises the
- * reservation and the settlement of one order (they arrive on different topics); because the
- * statement behind it is a separate statement, its snapshot is taken once the lock is granted, so
- * it sees whatever the reservation committed.
+ * transaction or as a statement of its own (both `reserveLines`); settling is
+ * inventory.settle_order (migration 0010), the same two ways (`settleHeld`). Both take the
+ * order's advisory lock first, which serialises the reservation and the settlement of one order
+ * (they arrive on different topics).
  */
-import type { PendingQuery, Row } from 'postgres';
 import type { Queryable, Tx } from '#layers/db';
 import type { Claim } from '#layers/kafka/consumer';
 import type { DraftRow } from '#layers/outbox';
@@ -63,19 +61,6 @@ export type ReservationOutcome =
   /** Nothing written (one statement of its own only): the claim was there, the record applied before. */
   | { kind: 'duplicate' };
 
-/** Pipelines the order's advisory lock and `statement`: one round trip, statement after lock. */
-async function underOrderLock<T extends readonly Row[]>(
-  tx: Tx,
-  orderId: string,
-  statement: (tx: Tx) => PendingQuery<T>,
-): Promise<T> {
-  const lock =
-    tx`select pg_advisory_xact_lock(hashtextextended(${`inventory.reservation:${orderId}`}, 0))`.execute();
-  const rows = statement(tx).execute();
-  const [, result] = await Promise.all([lock, rows]);
-  return result;
-}
-
 interface ReserveRow {
   outcome: 'held' | 'refused' | 'declined' | 'closed' | 'already_held' | 'duplicate';
   outboxId: string | null;
@@ -113,7 +98,10 @@ export async function reserveLines(
     case 'already_held':
       return { kind: 'skipped', closed: outcome === 'closed' };
     case 'refused':
-      return { kind: 'refused', refusal: { productId: productId!, quantity: quantity!, available, orderable } };
+      return {
+        kind: 'refused',
+        refusal: { productId: productId!, quantity: quantity!, available, orderable },
+      };
     case 'declined':
     case 'duplicate':
       return { kind: outcome };
@@ -121,38 +109,20 @@ export async function reserveLines(
 }
 
 /**
- * Ends the order's HELD reservations and closes the order: COMMITTED takes the units off the
- * shelf (on hand and reserved both drop), RELEASED gives them back (reserved drops). Only HELD
- * rows change, so settling twice changes nothing. Returns the lines settled.
+ * Calls inventory.settle_order (migration 0010): ends the order's HELD reservations and closes the
+ * order — COMMITTED takes the units off the shelf, RELEASED gives them back; settling twice
+ * changes nothing. In the caller's transaction, or, given the consumer's `claim`, as a statement of
+ * its own that also writes the claim (`'duplicate'` when it was there: nothing written). Returns
+ * the lines settled.
  */
 export async function settleHeld(
-  tx: Tx,
+  sql: Queryable,
   orderId: string,
   outcome: 'COMMITTED' | 'RELEASED',
-): Promise<Line[]> {
-  const shelfDrop = outcome === 'COMMITTED';
-  return underOrderLock(
-    tx,
-    orderId,
-    (sql) => sql<Line[]>`
-    with locked as materialized (
-      select s.product_id from inventory.stock s
-      where s.product_id in (select product_id from inventory.reservations where order_id = ${orderId} and status = 'HELD')
-      order by s.product_id
-      for update of s
-    ), settled as (
-      update inventory.reservations r set status = ${outcome}, updated_at = now()
-      from locked where r.order_id = ${orderId} and r.status = 'HELD' and r.product_id = locked.product_id
-      returning r.product_id, r.quantity
-    ), lowered as (
-      update inventory.stock s
-      set reserved = s.reserved - settled.quantity,
-          on_hand = s.on_hand - case when ${shelfDrop} then settled.quantity else 0 end,
-          updated_at = now()
-      from settled where s.product_id = settled.product_id
-    ), closed as (
-      insert into inventory.closed_orders (order_id) values (${orderId}) on conflict do nothing
-    )
-    select product_id, quantity from settled order by product_id`,
-  );
+  claim?: Claim,
+): Promise<Line[] | 'duplicate'> {
+  const rows = await sql<{ duplicate: boolean; productId: string; quantity: number }[]>`
+    select * from inventory.settle_order(${orderId}, ${outcome}, ${claim?.consumer ?? null}, ${claim?.recordKey ?? null})`;
+  if (rows[0]?.duplicate) return 'duplicate';
+  return rows.map(({ productId, quantity }) => ({ productId, quantity }));
 }

@@ -1,7 +1,8 @@
 /**
  * processPayment (Kafka: stock.reserved, payment.requested): one payment step — the first charge
- * of a reserved order, a retry, an inquiry or a void — called with no transaction open, then its
- * consequence applied in the record's transaction.
+ * of a reserved order, a retry, an inquiry or a void — called with no transaction open; an answer
+ * that ends the order then applied in one statement, any other consequence in the record's
+ * transaction.
  */
 import { PaymentRequested, StockReserved } from '#layers/events';
 import { kafkaHandler } from '#layers/kafka/consumer';
@@ -12,6 +13,7 @@ export const handler = kafkaHandler(
     consumer: 'order.processPayment',
     events: [StockReserved, PaymentRequested],
     prepare: (event) => steps.callPayment(steps.paymentStepOf(event)),
+    applyInOneStatement: (claim, event, call) => steps.endOrderAlone(claim, steps.paymentStepOf(event), call),
   },
   (tx, event, call) => steps.processPayment(tx, steps.paymentStepOf(event), call),
 );

@@ -43,7 +43,16 @@ import {
   type StockReserved,
 } from '#layers/events';
 import { logger, metrics, MetricUnit } from '#layers/observability';
-import { draft, inTransaction, publish, publishPending } from '#layers/outbox';
+import type { Claim } from '#layers/kafka/consumer';
+import {
+  draft,
+  inTransaction,
+  publish,
+  publishDraft,
+  publishPending,
+  type DraftRow,
+  type OutboxRow,
+} from '#layers/outbox';
 import { paymentIdFor, type ChargeResult } from '#layers/schemas/payment';
 import { InvokeTimeoutError } from '#layers/invoke';
 import * as clients from './clients.ts';
@@ -442,29 +451,77 @@ function fromResult(result: ChargeResult): PaymentAnswer {
   }
 }
 
+/**
+ * processPayment in one statement (`kafkaHandler`'s applyInOneStatement): an answer that ends the
+ * order (approved, or failed for good) is applied with the record's claim, while the order awaits
+ * this attempt. Anything else — a retry or inquiry to schedule, a skipped or void step, an order
+ * that moved on during the call — is declined, and `processPayment` takes it in a transaction.
+ */
+export async function endOrderAlone(
+  claim: Claim,
+  step: PaymentStep,
+  call: PaymentCall,
+): Promise<OutboxRow[] | 'duplicate' | 'declined'> {
+  if (call.kind !== 'answered') return 'declined';
+  const next = decideAfterPayment(call.answer, step, policy());
+  if (next.kind !== 'complete' && next.kind !== 'fail') return 'declined';
+  const end = endingOf(step.orderId, step, next);
+  const done = await store.endWithPaymentAnswer(
+    db(),
+    claim,
+    {
+      orderId: step.orderId,
+      attempt: step.attempt,
+      status: end.status,
+      failureReason: end.failureReason,
+      timeline: [
+        ...call.notes.map((detail) => ({ status: 'RESERVED' as const, detail })),
+        { status: end.status, detail: end.detail },
+      ],
+    },
+    end.closing,
+  );
+  if (typeof done === 'string') return done;
+  countPaymentAttempt(step.action === 'charge' ? call.answer.kind : `inquiry-${call.answer.kind}`);
+  countOrderOutcome(end.status);
+  return [{ id: done.outboxId, ...end.closing }];
+}
+
+/** How a payment answer ends an order: its status, the timeline's words and the closing event. */
+function endingOf(
+  orderId: string,
+  step: PaymentStep,
+  next: Extract<NextStep, { kind: 'complete' | 'fail' }>,
+): { status: 'COMPLETED' | 'FAILED'; failureReason: string | undefined; detail: string; closing: DraftRow } {
+  if (next.kind === 'complete')
+    return {
+      status: 'COMPLETED',
+      failureReason: undefined,
+      detail: `payment attempt ${step.attempt} approved (payment ${next.paymentId}); stock committed`,
+      closing: draft(OrderCompleted, { orderId, paymentId: next.paymentId }),
+    };
+  return {
+    status: 'FAILED',
+    failureReason: next.reason,
+    detail: `${next.reason}; releasing stock`,
+    closing: draft(OrderFailed, { orderId, reason: next.reason }),
+  };
+}
+
 /** The writes that carry out the decision, issued at once (to be awaited together, in this order). */
 function apply(tx: Tx, order: store.OrderRow, step: PaymentStep, next: NextStep): Promise<unknown>[] {
   const { id } = order;
   switch (next.kind) {
     case 'complete':
-      countOrderOutcome('COMPLETED');
+    case 'fail': {
+      const end = endingOf(id, step, next);
+      countOrderOutcome(end.status);
       return [
-        store.updateOrder(tx, id, { status: 'COMPLETED' }),
-        store.addTimeline(
-          tx,
-          id,
-          'COMPLETED',
-          `payment attempt ${step.attempt} approved (payment ${next.paymentId}); stock committed`,
-        ),
-        publish(tx, OrderCompleted, { orderId: id, paymentId: next.paymentId }),
+        store.updateOrder(tx, id, { status: end.status, failureReason: end.failureReason }),
+        store.addTimeline(tx, id, end.status, end.detail),
+        publishDraft(tx, end.closing),
       ];
-    case 'fail':
-      countOrderOutcome('FAILED');
-      return [
-        store.updateOrder(tx, id, { status: 'FAILED', failureReason: next.reason }),
-        store.addTimeline(tx, id, 'FAILED', `${next.reason}; releasing stock`),
-        publish(tx, OrderFailed, { orderId: id, reason: next.reason }),
-      ];
+    }
     case 'retry':
       return laterStep(
         tx,

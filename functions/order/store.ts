@@ -4,6 +4,7 @@
  * `startPaymentAttempt`, for the payment step; no view of an order includes it.
  */
 import type { Queryable, Tx } from '#layers/db';
+import type { Claim } from '#layers/kafka/consumer';
 import { insertDue, type DraftRow } from '#layers/outbox';
 import type { OrderStatus } from './decisions.ts';
 
@@ -176,10 +177,61 @@ export async function startPaymentAttempt(
   return row;
 }
 
+/**
+ * Ends an order with a payment step's answer in one statement (no transaction around it): only
+ * while the order is RESERVED and awaits `attempt`, the order's row locked for that statement.
+ * Writes the step's claim, the new status, the timeline entries (in their order) and the closing
+ * event's outbox row `closing`, all of them or none. `'declined'`: the order moved on (nothing written; the step's
+ * transaction decides what that means); `'duplicate'`: the claim was there already.
+ */
+export async function endWithPaymentAnswer(
+  sql: Queryable,
+  claim: Claim,
+  end: {
+    orderId: string;
+    attempt: number;
+    status: 'COMPLETED' | 'FAILED';
+    failureReason: string | undefined;
+    timeline: { status: OrderStatus; detail: string }[];
+  },
+  closing: DraftRow,
+): Promise<{ outboxId: string } | 'declined' | 'duplicate'> {
+  const [row] = await sql<{ awaiting: boolean; outboxId: string | null }[]>`
+    with awaiting as (
+      select id from orders.orders
+      where id = ${end.orderId} and status = 'RESERVED' and payment_attempts = ${end.attempt}
+      for update
+    ), claimed as (
+      insert into platform.processed_records (consumer, record_key)
+      select ${claim.consumer}, ${claim.recordKey} from awaiting
+      on conflict do nothing
+      returning 1
+    ), ended as (
+      update orders.orders o set
+        status = ${end.status},
+        failure_reason = coalesce(${end.failureReason ?? null}, o.failure_reason),
+        updated_at = now()
+      from awaiting
+      where o.id = awaiting.id and exists (select from claimed)
+      returning o.id
+    ), noted as (
+      insert into orders.timeline (order_id, status, detail)
+      select ended.id, note.status, note.detail
+      from ended, unnest(${end.timeline.map((entry) => entry.status)}::text[],
+                         ${end.timeline.map((entry) => entry.detail)}::text[]) with ordinality as note (status, detail, n)
+      order by note.n
+    ), announced as (
+      ${insertDue(sql, closing, 'ended')}
+    )
+    select exists (select from awaiting) as awaiting, (select id from announced) as outbox_id`;
+  if (!row?.awaiting) return 'declined';
+  return row.outboxId ? { outboxId: row.outboxId } : 'duplicate';
+}
+
 export async function updateOrder(
   tx: Tx,
   id: string,
-  change: { status?: OrderStatus; paymentAttempts?: number; failureReason?: string },
+  change: { status?: OrderStatus; paymentAttempts?: number; failureReason?: string | undefined },
 ): Promise<void> {
   await tx`
     update orders.orders set

@@ -13,6 +13,7 @@ import m0006 from './migrations/0006_console.sql';
 import m0007 from './migrations/0007_price_list.sql';
 import m0008 from './migrations/0008_payment_answered.sql';
 import m0009 from './migrations/0009_reserve_order.sql';
+import m0010 from './migrations/0010_settle_order.sql';
 
 export const BUNDLED_MIGRATIONS: Migration[] = [
   { name: '0001_platform.sql', sql: m0001 },
@@ -24,4 +25,5 @@ export const BUNDLED_MIGRATIONS: Migration[] = [
   { name: '0007_price_list.sql', sql: m0007 },
   { name: '0008_payment_answered.sql', sql: m0008 },
   { name: '0009_reserve_order.sql', sql: m0009 },
+  { name: '0010_settle_order.sql', sql: m0010 },
 ];

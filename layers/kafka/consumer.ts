@@ -16,12 +16,13 @@
  * stops its partition and is reported as a partial batch failure: the mapping retries it with
  * backoff until it succeeds or is older than MaximumRecordAgeInSeconds.
  *
- * A step that can apply a record with one statement passes `applyInOneStatement` (claim and outbox
- * rows written by that statement; no transaction): one round trip instead of four.
- *
  * A step that calls another service passes `prepare`: it runs before the record's transaction,
  * with none open (so no lock or connection is held across the call), and its result is handed to
  * `apply` in the transaction that records the event as processed.
+ *
+ * A step that can apply a record with one statement passes `applyInOneStatement` (claim and outbox
+ * rows written by that statement; no transaction), given `prepare`'s result where there is one:
+ * one round trip instead of four. It may decline a record, which `apply` then takes.
  */
 import middy from '@middy/core';
 import type { Context, MSKEvent, MSKRecord } from 'aws-lambda';
@@ -64,15 +65,17 @@ export interface ConsumerOptions<E extends EventDefinition, P> {
    */
   prepare?: (event: ConsumedEvent<E>) => Promise<P>;
   /**
-   * Applies the record with one statement of the step's own, outside any transaction: that
-   * statement also writes the record's claim (`claim`) and the outbox rows it publishes, so the
-   * record costs one round trip and the rows it locks stay locked for that statement only. Returns
-   * the outbox rows it wrote (sent after the batch), `'duplicate'` when the claim was there
-   * already, or `'declined'` (nothing written) to have `apply` take the record in a transaction.
+   * Applies the record with one statement of the step's own, outside any transaction (after
+   * `prepare`, with its result): that statement also writes the record's claim (`claim`) and the
+   * outbox rows it publishes, so the record costs one round trip and the rows it locks stay locked
+   * for that statement only. Returns the outbox rows it wrote (sent after the batch),
+   * `'duplicate'` when the claim was there already, or `'declined'` (nothing written) to have
+   * `apply` take the record in a transaction.
    */
   applyInOneStatement?: (
     claim: Claim,
     event: ConsumedEvent<E>,
+    prepared: P,
   ) => Promise<OutboxRow[] | 'duplicate' | 'declined'>;
 }
 
@@ -150,16 +153,16 @@ export function kafkaHandler<E extends EventDefinition, P = undefined>(
       partition: record.partition,
       offset: Number(record.offset),
     } as ConsumedEvent<E>;
-    if (applyInOneStatement) {
-      const done = await applyInOneStatement({ consumer, recordKey: envelope.eventId }, consumed);
-      if (done === 'duplicate') return logger.info('duplicate event skipped', { eventId: envelope.eventId });
-      if (done !== 'declined') return void enqueued.push(...done);
-    }
     let prepared = undefined as P;
     if (prepare) {
       if (await alreadyApplied(envelope.eventId))
         return logger.info('duplicate event skipped', { eventId: envelope.eventId });
       prepared = await prepare(consumed);
+    }
+    if (applyInOneStatement) {
+      const done = await applyInOneStatement({ consumer, recordKey: envelope.eventId }, consumed, prepared);
+      if (done === 'duplicate') return logger.info('duplicate event skipped', { eventId: envelope.eventId });
+      if (done !== 'declined') return void enqueued.push(...done);
     }
     const applied = await inTransaction(
       (tx) => claimAndApply(tx, consumer, envelope.eventId, (claimed) => apply(claimed, consumed, prepared)),

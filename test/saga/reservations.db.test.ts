@@ -6,7 +6,7 @@
  *
  * Every reservation and settlement below is tried once (no retry wrapper), so a deadlock or
  * serialisation error would show up as a rejected promise. Every case runs for both ways a
- * reservation is applied (WAYS).
+ * reservation and a settlement are applied (WAYS).
  */
 import { randomUUID } from 'node:crypto';
 import type { Context, MSKEvent } from 'aws-lambda';
@@ -29,21 +29,6 @@ afterAll(async () => {
 });
 
 type Items = { productId: string; quantity: number }[];
-/**
- * The two ways an order.placed is applied: the handler's one statement (which declines a refusal,
- * then applied in a transaction, as layers/kafka/consumer.ts does), and the transaction alone.
- */
-const WAYS: [string, (orderId: string, items: Items) => Promise<unknown>][] = [
-  [
-    'in one statement (the handler: a refusal then in a transaction)',
-    async (orderId, items) => {
-      const claim = { consumer: 'inventory.reserveStock', recordKey: randomUUID() };
-      const done = await steps.reserveStockAlone(claim, { orderId, items });
-      if (done === 'declined') await db().begin((tx) => steps.reserveStock(tx, { orderId, items }));
-    },
-  ],
-  ['in a transaction', (orderId, items) => db().begin((tx) => steps.reserveStock(tx, { orderId, items }))],
-];
 type Closing = 'OrderCompleted' | 'OrderFailed' | 'OrderCancelled';
 const closing = (orderId: string, type: Closing) =>
   type === 'OrderCompleted'
@@ -51,8 +36,34 @@ const closing = (orderId: string, type: Closing) =>
     : type === 'OrderFailed'
       ? ({ type, data: { orderId, reason: 'payment failed' } } as const)
       : ({ type, data: { orderId } } as const);
-const settle = (orderId: string, type: Closing) =>
-  db().begin((tx) => steps.settleReservation(tx, closing(orderId, type)));
+const newClaim = (consumer: string) => ({ consumer, recordKey: randomUUID() });
+/**
+ * The two ways an order.placed and its closing event are applied: the handlers' one statement
+ * (which declines a refusal, then applied in a transaction, as layers/kafka/consumer.ts does), and
+ * the transaction alone.
+ */
+const WAYS: [
+  string,
+  (orderId: string, items: Items) => Promise<unknown>,
+  (orderId: string, type: Closing) => Promise<unknown>,
+][] = [
+  [
+    'in one statement (the handler: a refusal then in a transaction)',
+    async (orderId, items) => {
+      const done = await steps.reserveStockAlone(newClaim('inventory.reserveStock'), { orderId, items });
+      if (done === 'declined') await db().begin((tx) => steps.reserveStock(tx, { orderId, items }));
+    },
+    (orderId, type) =>
+      steps.settleReservationAlone(newClaim('inventory.settleReservation'), closing(orderId, type)),
+  ],
+  [
+    'in a transaction',
+    (orderId, items) => db().begin((tx) => steps.reserveStock(tx, { orderId, items })),
+    (orderId, type) => db().begin((tx) => steps.settleReservation(tx, closing(orderId, type))),
+  ],
+];
+/** The transaction's settlement, for the cases that are not about the ways. */
+const settle = WAYS[1]![2];
 
 /** The events of an order the reservation rejected: one stock.rejected with `reason`. */
 const rejected = (orderId: string, reason: unknown) => [
@@ -79,7 +90,7 @@ const eventsFor = async (orderId: string) =>
       select payload from platform.outbox where key = ${orderId} order by id`
   ).map(({ payload }) => ({ type: payload.type, data: payload.data }));
 
-describe.each(WAYS)('reserving %s', (_way, reserve) => {
+describe.each(WAYS)('reserving and settling %s', (_way, reserve, settle) => {
   describe('concurrency', () => {
     it('60 concurrent orders of 1–3 units on stock 25 never oversell and leave less than any refused order asked for', async () => {
       const product = await seedProduct({ onHand: 25 });
@@ -353,6 +364,26 @@ describe('the one-statement reservation', () => {
     expect(await stockOf(product)).toEqual({ onHand: 5, reserved: 2 });
     expect(await eventsFor(order.orderId)).toHaveLength(1);
     await settle(order.orderId, 'OrderCancelled');
+  });
+
+  it('a settlement alone writes its claim with it, and a repeat of the claim settles nothing', async () => {
+    const product = await seedProduct({ onHand: 5 });
+    const order = { orderId: randomUUID(), items: [{ productId: product, quantity: 2 }] };
+    await steps.reserveStockAlone(newClaim('inventory.reserveStock'), order);
+    const claim = newClaim('inventory.settleReservation');
+    const completed = closing(order.orderId, 'OrderCompleted');
+
+    expect(await steps.settleReservationAlone(claim, completed)).toEqual([]);
+    expect(await stockOf(product)).toEqual({ onHand: 3, reserved: 0 });
+    expect(
+      await testDb()`select 1 from platform.processed_records where consumer = ${claim.consumer} and record_key = ${claim.recordKey}`,
+    ).toHaveLength(1);
+
+    expect(await steps.settleReservationAlone(claim, completed)).toBe('duplicate');
+    // A new record of the same closing event (a re-published one) finds nothing HELD.
+    expect(await steps.settleReservationAlone({ ...claim, recordKey: randomUUID() }, completed)).toEqual([]);
+    expect(await stockOf(product)).toEqual({ onHand: 3, reserved: 0 });
+    expect(await heldBy(order.orderId)).toEqual([]);
   });
 
   it('declines a refusal and writes nothing: no claim, no closed order, no event', async () => {
