@@ -89,11 +89,14 @@ export async function placeOrder(body: PlaceOrderBody, idempotencyKey?: string):
   const requestHash = createHash('sha256')
     .update(JSON.stringify({ customerId: body.customerId, lines, card: body.payment.cardNumber }))
     .digest('hex');
-  if (idempotencyKey) {
-    const earlier = await store.findOrderByIdempotencyKey(db(), idempotencyKey);
-    if (earlier) return sameRequestOrConflict(earlier, requestHash);
-  }
-  const prices = await pricesOf(lines.map((line) => line.productId));
+  const productIds = lines.map((line) => line.productId);
+  // Both reads at once: postgres.js pipelines them on the instance's connection (one round trip).
+  const [earlier, listed] = await Promise.all([
+    idempotencyKey ? store.findOrderByIdempotencyKey(db(), idempotencyKey) : undefined,
+    store.listedPrices(db(), productIds),
+  ]);
+  if (earlier) return sameRequestOrConflict(earlier, requestHash);
+  const prices = await pricesOf(productIds, listed);
   const currencies = new Set([...prices.values()].map((p) => p.currency));
   if (currencies.size > 1)
     throw new ValidationError(
@@ -135,12 +138,16 @@ export async function placeOrder(body: PlaceOrderBody, idempotencyKey?: string):
 }
 
 /**
- * Prices from the order service's own price list. A product it has not heard of (created a moment
- * ago, its product.created not applied yet) is asked of the product service, and the answer goes
- * into the list; a product the catalog does not know stays unpriced (inventory rejects it).
+ * Prices from the order service's own price list (`listed`: what it holds of the products). A
+ * product it has not heard of (created a moment ago, its product.created not applied yet) is asked
+ * of the product service, and the answer goes into the list; a product the catalog does not know
+ * stays unpriced (inventory rejects it).
  */
-async function pricesOf(productIds: readonly string[]): Promise<Map<string, store.ListedPrice>> {
-  const prices = new Map((await store.listedPrices(db(), productIds)).map((p) => [p.productId, p]));
+async function pricesOf(
+  productIds: readonly string[],
+  listed: readonly store.ListedPrice[],
+): Promise<Map<string, store.ListedPrice>> {
+  const prices = new Map(listed.map((p) => [p.productId, p]));
   const unheardOf = productIds.filter((id) => !prices.has(id));
   if (!unheardOf.length) return prices;
   let answer: store.ListedPrice[];

@@ -60,7 +60,9 @@ export async function startLocalBroker(port: number, dataDir?: string): Promise<
 
   if (!existsSync(path.join(dir, 'data', 'meta.properties'))) {
     const clusterId = Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url');
-    const format = await run(java, [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile, '--ignore-formatted']);
+    // `--cluster-id=<id>` in one argument: a base64url id starts with '-' once in 64 runs, and as
+    // a separate argument the tool then takes it for an option ("expected one argument").
+    const format = await run(java, [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', configFile, '--ignore-formatted']);
     if (format.code !== 0) throw new Error(`Formatting Kafka storage in ${dir} failed:\n${format.output}`);
   }
 
