@@ -403,11 +403,11 @@ if (reserve.length) {
 if (saga.length) {
   lines.push(
     'end-to-end saga (placement → COMPLETED)',
-    '  offered/s  accepted/s  completed/s    p50 ms    p95 ms    p99 ms  CPU ms/order  unfinished  load(1m)',
+    '  offered/s  accepted/s  completed/s    p50 ms    p95 ms    p99 ms  CPU ms/order  PG ms  Kafka ms  client ms  unfinished  load(1m)',
   );
   for (const s of saga)
     lines.push(
-      `  ${cell(s.offered).padStart(9)}  ${cell(s.acceptedPerSecond).padStart(10)}  ${cell(s.completedPerSecond).padStart(11)}  ${cell(s.p50Ms).padStart(8)}  ${cell(s.p95Ms).padStart(8)}  ${cell(s.p99Ms).padStart(8)}  ${cell(s.offlineCpuMsPerOrder).padStart(12)}  ${cell(s.unfinished).padStart(10)}  ${cell(s.load[0]).padStart(8)}`,
+      `  ${cell(s.offered).padStart(9)}  ${cell(s.acceptedPerSecond).padStart(10)}  ${cell(s.completedPerSecond).padStart(11)}  ${cell(s.p50Ms).padStart(8)}  ${cell(s.p95Ms).padStart(8)}  ${cell(s.p99Ms).padStart(8)}  ${cell(s.offlineCpuMsPerOrder).padStart(12)}  ${cell(s.postgresCpuMsPerOrder).padStart(5)}  ${cell(s.kafkaCpuMsPerOrder).padStart(8)}  ${cell(s.clientCpuMsPerOrder).padStart(9)}  ${cell(s.unfinished).padStart(10)}  ${cell(s.load[0]).padStart(8)}`,
     );
   if (skippedRates.length)
     lines.push(`  skipped (saturated at ${saga.at(-1)?.offered}/s): ${skippedRates.join(', ')}/s`);

@@ -222,6 +222,33 @@ export function descendantCpuMs(ancestor: number, pattern: string): number {
   return descendants(ancestor, pattern).reduce((sum, p) => sum + p.ticks, 0) * 10; // USER_HZ = 100
 }
 
+/**
+ * CPU milliseconds used so far by the other processes an order costs: every PostgreSQL process
+ * on the machine (the server is shared: other databases' work counts too), the Kafka broker
+ * (`java`) and this process (the bench's own HTTP client and polling).
+ */
+export function serverCpuMs(): { postgres: number; kafka: number; client: number } {
+  const cpu = { postgres: 0, kafka: 0, client: 0 };
+  try {
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const ms = (Number(rest[11]) + Number(rest[12])) * 10; // USER_HZ = 100
+        if (name === 'postgres') cpu.postgres += ms;
+        else if (name === 'java') cpu.kafka += ms;
+        else if (Number(pid) === process.pid) cpu.client += ms;
+      } catch {
+        // the process ended while we read it
+      }
+    }
+  } catch {
+    // no /proc
+  }
+  return cpu;
+}
+
 export interface Peaks {
   /** Resident memory of serverless-offline (all its threads), MB. */
   rssMb: number;

@@ -17,6 +17,7 @@ import {
   progress,
   round,
   say,
+  serverCpuMs,
 } from './report.ts';
 
 const APPROVED_CARD = '4242424242424242';
@@ -51,6 +52,10 @@ export interface SagaStep {
   drainSeconds: number;
   /** CPU of the serverless-offline process (HTTP, the MSK plugin and every Lambda worker thread) per accepted order. */
   offlineCpuMsPerOrder: number | null;
+  /** CPU per accepted order of PostgreSQL (all of the machine's), the Kafka broker and the bench's own client. */
+  postgresCpuMsPerOrder: number | null;
+  kafkaCpuMsPerOrder: number | null;
+  clientCpuMsPerOrder: number | null;
   /** Busy share of all the machine's cores during the step, other engineers' work included. */
   machineBusyPercent: number | null;
   load: [number, number, number];
@@ -180,6 +185,7 @@ export async function runStep(
   const pending: Promise<PostResult>[] = [];
   const label = `saga ${rate}/s`;
   const cpu0 = offlineCpu();
+  const servers0 = serverCpuMs();
   const machine0 = machineCpu();
   const t0 = performance.now();
   await new Promise<void>((resolve) => {
@@ -210,7 +216,9 @@ export async function runStep(
   const postMs = results.filter((r) => r.id).map((r) => r.ms);
   const drainSeconds = await drain(sql, ids, `${label} drain`, drainMs);
   const cpu1 = offlineCpu();
+  const servers1 = serverCpuMs();
   const machine1 = machineCpu();
+  const perOrder = (ms: number) => (ids.length ? round(ms / ids.length, 1) : null);
   const rows = await sql<
     { status: string; placed: Date | null; reserved: Date | null; completed: Date | null }[]
   >`
@@ -255,7 +263,10 @@ export async function runStep(
     reservedToCompletedP50Ms: round(percentile(toCompleted, 50)),
     reservedToCompletedP99Ms: round(percentile(toCompleted, 99)),
     drainSeconds: round(drainSeconds, 1)!,
-    offlineCpuMsPerOrder: ids.length ? round((cpu1 - cpu0) / ids.length, 1) : null,
+    offlineCpuMsPerOrder: perOrder(cpu1 - cpu0),
+    postgresCpuMsPerOrder: perOrder(servers1.postgres - servers0.postgres),
+    kafkaCpuMsPerOrder: perOrder(servers1.kafka - servers0.kafka),
+    clientCpuMsPerOrder: perOrder(servers1.client - servers0.client),
     machineBusyPercent: busyPercent(machine0, machine1),
     load: load(),
   };
@@ -280,9 +291,7 @@ export async function runFlashSale(
   // Every order of the product counts, also those whose POST timed out at the gateway after the
   // handler had written them (serverless-offline's 504 does not stop the handler).
   const ids = (
-    await sql<
-      { id: string }[]
-    >`select order_id as id from orders.order_items where product_id = ${product!}`
+    await sql<{ id: string }[]>`select order_id as id from orders.order_items where product_id = ${product!}`
   ).map((r) => r.id);
   await drain(sql, ids, 'flash sale', drainMs);
   const rows = await sql<{ status: string; settled: Date }[]>`

@@ -13,7 +13,8 @@ export const handler = kafkaHandler(
     consumer: 'order.processPayment',
     events: [StockReserved, PaymentRequested],
     prepare: (event) => steps.callPayment(steps.paymentStepOf(event)),
-    applyInOneStatement: (claim, event, call) => steps.endOrderAlone(claim, steps.paymentStepOf(event), call),
+    applyInOneStatement: (claim, event, call) =>
+      steps.processPaymentAlone(claim, steps.paymentStepOf(event), call),
   },
   (tx, event, call) => steps.processPayment(tx, steps.paymentStepOf(event), call),
 );

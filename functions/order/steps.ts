@@ -3,7 +3,7 @@
  * listing, the timeline and cancelling over HTTP, and the saga steps its Kafka consumers run
  * inside the consumer's transaction (which also records the event as processed).
  *
- * Placing writes the order, its first timeline entry and the order.placed event in one transaction
+ * Placing writes the order, its first timeline entry and the order.placed event in one statement
  * (transactional outbox). Prices come from the order service's own price list, kept from the
  * product.* events (`onProductChanged`); a product not in it yet is asked of the product service
  * (getProductPrices). Placement refuses only malformed requests; unknown, deleted or short
@@ -15,10 +15,12 @@
  * (the order becomes RESERVED and attempt 1 is charged) and payment.requested (every later step),
  * charges through the Lambda Invoke API and decides (decisions.ts). No lock is held across that
  * call: the step records its attempt in one committed statement, calls the payment function with
- * no transaction open (`callPayment`), then locks the order again and applies the answer only if
- * that attempt is still the current one (`processPayment`). A charge
- * call that times out is followed by an inquiry before anything else; a charge still settling is
- * inquired again later (a delayed payment.requested {action: inquire}), never charged anew.
+ * no transaction open (`callPayment`), then applies the answer only if that attempt is still the
+ * current one: an answer that ends the order in one statement with the record's claim
+ * (`processPaymentAlone`), anything else under the order's row lock in the record's transaction
+ * (`processPayment`). A charge call that times out is followed by an inquiry before anything
+ * else; a charge still settling is inquired again later (a delayed payment.requested
+ * {action: inquire}), never charged anew.
  * Transient failures request the next attempt with exponential backoff via the outbox's
  * `availableAt`. A cancel after the first charge requests a `void` step, so a charge that settles
  * after the cancel is voided.
@@ -464,7 +466,7 @@ function fromResult(result: ChargeResult): PaymentAnswer {
  * this attempt. Anything else — a retry or inquiry to schedule, a skipped or void step, an order
  * that moved on during the call — is declined, and `processPayment` takes it in a transaction.
  */
-export async function endOrderAlone(
+export async function processPaymentAlone(
   claim: Claim,
   step: PaymentStep,
   call: PaymentCall,

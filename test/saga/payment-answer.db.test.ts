@@ -68,7 +68,7 @@ it('an approval completes the order with its claim, its timeline entries in orde
     notes: ['payment attempt 1: the charge call timed out; asked the payment service how it ended'],
   };
 
-  const rows = await steps.endOrderAlone(claim, chargeStep(orderId), call);
+  const rows = await steps.processPaymentAlone(claim, chargeStep(orderId), call);
 
   expect(rows).toEqual([
     expect.objectContaining({
@@ -93,7 +93,7 @@ it('a decline fails the order with its reason and order.failed', async () => {
     notes: [],
   };
 
-  await steps.endOrderAlone(newClaim(), chargeStep(orderId), call);
+  await steps.processPaymentAlone(newClaim(), chargeStep(orderId), call);
 
   const reason = 'payment declined (card_declined)';
   expect(await orderOf(orderId)).toEqual({ status: 'FAILED', failureReason: reason });
@@ -109,7 +109,9 @@ it.each([
   const orderId = await orderAt(status, attempt);
   const claim = newClaim();
 
-  expect(await steps.endOrderAlone(claim, chargeStep(orderId), approved(randomUUID()))).toBe('declined');
+  expect(await steps.processPaymentAlone(claim, chargeStep(orderId), approved(randomUUID()))).toBe(
+    'declined',
+  );
 
   expect(await orderOf(orderId)).toEqual({ status, failureReason: null });
   expect(await timelineOf(orderId)).toEqual([]);
@@ -122,7 +124,9 @@ it('a claim that is there already: duplicate, the order untouched', async () => 
   const claim = newClaim();
   await testDb()`insert into platform.processed_records (consumer, record_key) values (${claim.consumer}, ${claim.recordKey})`;
 
-  expect(await steps.endOrderAlone(claim, chargeStep(orderId), approved(randomUUID()))).toBe('duplicate');
+  expect(await steps.processPaymentAlone(claim, chargeStep(orderId), approved(randomUUID()))).toBe(
+    'duplicate',
+  );
 
   expect(await orderOf(orderId)).toEqual({ status: 'RESERVED', failureReason: null });
   expect(await timelineOf(orderId)).toEqual([]);
@@ -145,7 +149,7 @@ it.each([
   async (_, call) => {
     const orderId = await orderAt('RESERVED');
 
-    expect(await steps.endOrderAlone(newClaim(), chargeStep(orderId), call)).toBe('declined');
+    expect(await steps.processPaymentAlone(newClaim(), chargeStep(orderId), call)).toBe('declined');
 
     expect(await orderOf(orderId)).toEqual({ status: 'RESERVED', failureReason: null });
     expect(await timelineOf(orderId)).toEqual([]);
@@ -158,8 +162,8 @@ it('two deliveries of one record at the same time: one ends the order, the other
   const call = approved(randomUUID());
 
   const outcomes = await Promise.all([
-    steps.endOrderAlone(claim, chargeStep(orderId), call),
-    steps.endOrderAlone(claim, chargeStep(orderId), call),
+    steps.processPaymentAlone(claim, chargeStep(orderId), call),
+    steps.processPaymentAlone(claim, chargeStep(orderId), call),
   ]);
 
   expect(outcomes.filter(Array.isArray)).toHaveLength(1);
