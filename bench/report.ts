@@ -179,12 +179,14 @@ export function machineCpu(): { busy: number; total: number } {
 interface ProcessInfo {
   pid: number;
   ppid: number;
+  /** The executable's name (/proc/<pid>/stat's comm). */
+  name: string;
   ticks: number;
   cmd: string;
 }
 
-/** The descendants of `ancestor` whose command line contains `pattern`, with their CPU ticks. */
-function descendants(ancestor: number, pattern: string): ProcessInfo[] {
+/** Every process of the machine, with its CPU ticks so far (threads included). */
+function processes(): ProcessInfo[] {
   const procs: ProcessInfo[] = [];
   try {
     for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
@@ -194,6 +196,7 @@ function descendants(ancestor: number, pattern: string): ProcessInfo[] {
         procs.push({
           pid: Number(pid),
           ppid: Number(rest[1]),
+          name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
           ticks: Number(rest[11]) + Number(rest[12]),
           cmd: readFileSync(`/proc/${pid}/cmdline`, 'utf8'),
         });
@@ -202,8 +205,16 @@ function descendants(ancestor: number, pattern: string): ProcessInfo[] {
       }
     }
   } catch {
-    return [];
+    // no /proc
   }
+  return procs;
+}
+
+const ticksToMs = (ticks: number) => ticks * 10; // USER_HZ = 100
+
+/** The descendants of `ancestor` whose command line contains `pattern`, with their CPU ticks. */
+function descendants(ancestor: number, pattern: string): ProcessInfo[] {
+  const procs = processes();
   const family = new Set([ancestor]);
   for (let grew = true; grew;) {
     grew = false;
@@ -219,7 +230,7 @@ function descendants(ancestor: number, pattern: string): ProcessInfo[] {
 
 /** CPU milliseconds used so far by the descendants of `ancestor` whose command line contains `pattern` (threads included). */
 export function descendantCpuMs(ancestor: number, pattern: string): number {
-  return descendants(ancestor, pattern).reduce((sum, p) => sum + p.ticks, 0) * 10; // USER_HZ = 100
+  return ticksToMs(descendants(ancestor, pattern).reduce((sum, p) => sum + p.ticks, 0));
 }
 
 /**
@@ -229,22 +240,10 @@ export function descendantCpuMs(ancestor: number, pattern: string): number {
  */
 export function serverCpuMs(): { postgres: number; kafka: number; client: number } {
   const cpu = { postgres: 0, kafka: 0, client: 0 };
-  try {
-    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        const ms = (Number(rest[11]) + Number(rest[12])) * 10; // USER_HZ = 100
-        if (name === 'postgres') cpu.postgres += ms;
-        else if (name === 'java') cpu.kafka += ms;
-        else if (Number(pid) === process.pid) cpu.client += ms;
-      } catch {
-        // the process ended while we read it
-      }
-    }
-  } catch {
-    // no /proc
+  for (const p of processes()) {
+    if (p.name === 'postgres') cpu.postgres += ticksToMs(p.ticks);
+    else if (p.name === 'java') cpu.kafka += ticksToMs(p.ticks);
+    else if (p.pid === process.pid) cpu.client += ticksToMs(p.ticks);
   }
   return cpu;
 }

@@ -110,9 +110,7 @@ export async function reserveStockAlone(
 
 /** order.completed commits the held stock; order.failed and order.cancelled release it. */
 export async function settleReservation(tx: Tx, closing: ClosingEvent): Promise<void> {
-  const settled = await store.settleHeld(tx, closing.data.orderId, settlementOf(closing));
-  if (settled === 'duplicate') throw new Error('settleHeld answered duplicate without a claim');
-  logSettled(closing, settled);
+  logSettled(closing, await store.settleHeld(tx, closing.data.orderId, settlementOf(closing)));
 }
 
 /**

@@ -108,6 +108,8 @@ export async function reserveLines(
   }
 }
 
+type Settlement = 'COMMITTED' | 'RELEASED';
+
 /**
  * Calls inventory.settle_order (migration 0010): ends the order's HELD reservations and closes the
  * order — COMMITTED takes the units off the shelf, RELEASED gives them back; settling twice
@@ -115,10 +117,17 @@ export async function reserveLines(
  * its own that also writes the claim (`'duplicate'` when it was there: nothing written). Returns
  * the lines settled.
  */
+export async function settleHeld(sql: Queryable, orderId: string, outcome: Settlement): Promise<Line[]>;
 export async function settleHeld(
   sql: Queryable,
   orderId: string,
-  outcome: 'COMMITTED' | 'RELEASED',
+  outcome: Settlement,
+  claim: Claim,
+): Promise<Line[] | 'duplicate'>;
+export async function settleHeld(
+  sql: Queryable,
+  orderId: string,
+  outcome: Settlement,
   claim?: Claim,
 ): Promise<Line[] | 'duplicate'> {
   const rows = await sql<{ duplicate: boolean; productId: string; quantity: number }[]>`

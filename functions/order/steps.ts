@@ -401,7 +401,7 @@ export async function processPayment(tx: Tx, step: PaymentStep, call: PaymentCal
     }
     return;
   }
-  countPaymentAttempt(step.action === 'charge' ? call.answer.kind : `inquiry-${call.answer.kind}`);
+  countPaymentAnswer(step, call.answer);
   await pipelined(
     ...call.notes.map((note) => store.addTimeline(tx, order.id, 'RESERVED', note)),
     ...apply(tx, order, step, decideAfterPayment(call.answer, step, policy())),
@@ -491,7 +491,7 @@ export async function processPaymentAlone(
     end.closing,
   );
   if (typeof done === 'string') return done;
-  countPaymentAttempt(step.action === 'charge' ? call.answer.kind : `inquiry-${call.answer.kind}`);
+  countPaymentAnswer(step, call.answer);
   countOrderOutcome(end.status);
   return [{ id: done.outboxId, ...end.closing }];
 }
@@ -599,4 +599,6 @@ function count(name: string, dimension: string, value: string): void {
 
 const countOrderOutcome = (outcome: 'COMPLETED' | 'REJECTED' | 'FAILED' | 'CANCELLED') =>
   count('OrdersFinished', 'outcome', outcome);
-const countPaymentAttempt = (result: string) => count('PaymentAttempts', 'result', result);
+/** A charge's answer counts as its kind, an inquiry's as `inquiry-<kind>`. */
+const countPaymentAnswer = (step: PaymentStep, answer: PaymentAnswer) =>
+  count('PaymentAttempts', 'result', step.action === 'charge' ? answer.kind : `inquiry-${answer.kind}`);

@@ -181,8 +181,9 @@ export async function startPaymentAttempt(
  * Ends an order with a payment step's answer in one statement (no transaction around it): only
  * while the order is RESERVED and awaits `attempt`, the order's row locked for that statement.
  * Writes the step's claim, the new status, the timeline entries (in their order) and the closing
- * event's outbox row `closing`, all of them or none. `'declined'`: the order moved on (nothing written; the step's
- * transaction decides what that means); `'duplicate'`: the claim was there already.
+ * event's outbox row `closing`, all of them or none. `'declined'`: the order moved on (nothing
+ * written; the step's transaction decides what that means); `'duplicate'`: the claim was there
+ * already.
  */
 export async function endWithPaymentAnswer(
   sql: Queryable,

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { db } from '#layers/db';
 import { OrderCompleted, OrderFailed } from '#layers/events';
 import * as steps from '../../functions/order/steps.ts';
-import { closeTestDb, testDb } from '../support/fixtures.ts';
+import { claimsOf, closeTestDb, outboxEventsOf, testDb } from '../support/fixtures.ts';
 
 // A retryable failure of attempt 1 schedules a retry (decisions.ts), not the end of the order.
 process.env.PAYMENT_MAX_ATTEMPTS = '6';
@@ -48,15 +48,6 @@ const orderOf = async (id: string) =>
 const timelineOf = async (id: string) =>
   testDb()<{ status: string; detail: string }[]>`
     select status, detail from orders.timeline where order_id = ${id} order by id`;
-const eventsOf = async (id: string) =>
-  (
-    await testDb()<{ payload: { type: string; data: Record<string, unknown> } }[]>`
-      select payload from platform.outbox where key = ${id} order by id`
-  ).map(({ payload }) => ({ type: payload.type, data: payload.data }));
-const claimed = async (recordKey: string) =>
-  (
-    await testDb()`select 1 from platform.processed_records where consumer = ${CONSUMER} and record_key = ${recordKey}`
-  ).length;
 
 it('an approval completes the order with its claim, its timeline entries in order and order.completed, together', async () => {
   const orderId = await orderAt('RESERVED');
@@ -81,8 +72,10 @@ it('an approval completes the order with its claim, its timeline entries in orde
     { status: 'RESERVED', detail: call.notes[0] },
     { status: 'COMPLETED', detail: `payment attempt 1 approved (payment ${paymentId}); stock committed` },
   ]);
-  expect(await eventsOf(orderId)).toEqual([{ type: OrderCompleted.type, data: { orderId, paymentId } }]);
-  expect(await claimed(claim.recordKey)).toBe(1);
+  expect(await outboxEventsOf(orderId)).toEqual([
+    { type: OrderCompleted.type, data: { orderId, paymentId } },
+  ]);
+  expect(await claimsOf(claim)).toBe(1);
 });
 
 it('a decline fails the order with its reason and order.failed', async () => {
@@ -98,7 +91,7 @@ it('a decline fails the order with its reason and order.failed', async () => {
   const reason = 'payment declined (card_declined)';
   expect(await orderOf(orderId)).toEqual({ status: 'FAILED', failureReason: reason });
   expect(await timelineOf(orderId)).toEqual([{ status: 'FAILED', detail: `${reason}; releasing stock` }]);
-  expect(await eventsOf(orderId)).toEqual([{ type: OrderFailed.type, data: { orderId, reason } }]);
+  expect(await outboxEventsOf(orderId)).toEqual([{ type: OrderFailed.type, data: { orderId, reason } }]);
 });
 
 it.each([
@@ -115,8 +108,8 @@ it.each([
 
   expect(await orderOf(orderId)).toEqual({ status, failureReason: null });
   expect(await timelineOf(orderId)).toEqual([]);
-  expect(await eventsOf(orderId)).toEqual([]);
-  expect(await claimed(claim.recordKey)).toBe(0);
+  expect(await outboxEventsOf(orderId)).toEqual([]);
+  expect(await claimsOf(claim)).toBe(0);
 });
 
 it('a claim that is there already: duplicate, the order untouched', async () => {
@@ -130,7 +123,7 @@ it('a claim that is there already: duplicate, the order untouched', async () => 
 
   expect(await orderOf(orderId)).toEqual({ status: 'RESERVED', failureReason: null });
   expect(await timelineOf(orderId)).toEqual([]);
-  expect(await eventsOf(orderId)).toEqual([]);
+  expect(await outboxEventsOf(orderId)).toEqual([]);
 });
 
 it.each([
@@ -171,5 +164,5 @@ it('two deliveries of one record at the same time: one ends the order, the other
     expect.stringMatching(/^(declined|duplicate)$/),
   ]);
   expect(await timelineOf(orderId)).toHaveLength(1);
-  expect(await eventsOf(orderId)).toHaveLength(1);
+  expect(await outboxEventsOf(orderId)).toHaveLength(1);
 });

@@ -16,7 +16,7 @@ import { disconnectProducer } from '#layers/kafka/producer';
 import { TOPICS } from '#layers/topics';
 import { handler as reserveStock } from '../../functions/inventory/reserveStock.ts';
 import * as steps from '../../functions/inventory/steps.ts';
-import { closeTestDb, seedProduct, stockOf, testDb } from '../support/fixtures.ts';
+import { claimsOf, closeTestDb, outboxEventsOf, seedProduct, stockOf, testDb } from '../support/fixtures.ts';
 import { expectInvariants } from '../support/invariants.ts';
 
 process.env.DB_POOL_MAX = '12';
@@ -83,13 +83,6 @@ const heldBy = async (orderId: string) =>
   testDb()<{ productId: string; quantity: number }[]>`
     select product_id, quantity from inventory.reservations where order_id = ${orderId} and status = 'HELD' order by product_id`;
 
-/** The events the reservation enqueued for the order (type and data), oldest first. */
-const eventsFor = async (orderId: string) =>
-  (
-    await testDb()<{ payload: { type: string; data: Record<string, unknown> } }[]>`
-      select payload from platform.outbox where key = ${orderId} order by id`
-  ).map(({ payload }) => ({ type: payload.type, data: payload.data }));
-
 describe.each(WAYS)('reserving and settling %s', (_way, reserve, settle) => {
   describe('concurrency', () => {
     it('60 concurrent orders of 1–3 units on stock 25 never oversell and leave less than any refused order asked for', async () => {
@@ -111,14 +104,14 @@ describe.each(WAYS)('reserving and settling %s', (_way, reserve, settle) => {
       expect(refused.length).toBeGreaterThan(0);
       expect(25 - reserved).toBeLessThan(Math.min(...refused.map((o) => o.quantity)));
       for (const order of holding)
-        expect(await eventsFor(order.orderId)).toEqual([
+        expect(await outboxEventsOf(order.orderId)).toEqual([
           {
             type: StockReserved.type,
             data: { orderId: order.orderId, items: [{ productId: product, quantity: order.quantity }] },
           },
         ]);
       for (const order of refused)
-        expect(await eventsFor(order.orderId)).toEqual(
+        expect(await outboxEventsOf(order.orderId)).toEqual(
           rejected(
             order.orderId,
             expect.stringMatching(
@@ -204,7 +197,7 @@ describe.each(WAYS)('reserving and settling %s', (_way, reserve, settle) => {
       ]);
       expect(await heldBy(orderId)).toEqual([]);
       expect(await stockOf(plenty)).toEqual({ onHand: 10, reserved: 0 });
-      expect(await eventsFor(orderId)).toEqual(rejected(orderId, reason(scarce)));
+      expect(await outboxEventsOf(orderId)).toEqual(rejected(orderId, reason(scarce)));
     });
 
     it('rejects an unknown product, and one whose product.deleted inventory applied before its product.created', async () => {
@@ -215,7 +208,9 @@ describe.each(WAYS)('reserving and settling %s', (_way, reserve, settle) => {
         { productId: plenty, quantity: 1 },
         { productId: unknown, quantity: 1 },
       ]);
-      expect(await eventsFor(unknownOrder)).toEqual(rejected(unknownOrder, `product ${unknown} is unknown`));
+      expect(await outboxEventsOf(unknownOrder)).toEqual(
+        rejected(unknownOrder, `product ${unknown} is unknown`),
+      );
 
       // Inventory's own flag is all it goes by (it never reads the catalog): the delete, applied
       // first, leaves the product unorderable, and the late create gives it stock but not back.
@@ -232,7 +227,7 @@ describe.each(WAYS)('reserving and settling %s', (_way, reserve, settle) => {
       );
       const deletedOrder = randomUUID();
       await reserve(deletedOrder, [{ productId: deletedFirst, quantity: 1 }]);
-      expect(await eventsFor(deletedOrder)).toEqual(
+      expect(await outboxEventsOf(deletedOrder)).toEqual(
         rejected(deletedOrder, `product ${deletedFirst} can no longer be ordered`),
       );
       expect(await stockOf(plenty)).toEqual({ onHand: 10, reserved: 0 });
@@ -246,7 +241,7 @@ describe.each(WAYS)('reserving and settling %s', (_way, reserve, settle) => {
         { productId: product, quantity: 2 },
         { productId: product, quantity: 2 },
       ]);
-      expect(await eventsFor(tooMany)).toEqual(
+      expect(await outboxEventsOf(tooMany)).toEqual(
         rejected(tooMany, `product ${product}: 4 requested, 3 available`),
       );
       const fits = randomUUID();
@@ -298,7 +293,7 @@ describe.each(WAYS)('reserving and settling %s', (_way, reserve, settle) => {
         { batchItemFailures: [] },
       ]);
       expect(await stockOf(product)).toEqual({ onHand: 5, reserved: 2 });
-      expect(await eventsFor(order.orderId)).toHaveLength(1);
+      expect(await outboxEventsOf(order.orderId)).toHaveLength(1);
       await settle(order.orderId, 'OrderCancelled');
     });
 
@@ -307,7 +302,7 @@ describe.each(WAYS)('reserving and settling %s', (_way, reserve, settle) => {
       const orderId = randomUUID();
       await allOnFirstTry([1, 2, 3].map(() => reserve(orderId, [{ productId: product, quantity: 2 }])));
       expect(await stockOf(product)).toEqual({ onHand: 5, reserved: 2 });
-      expect(await eventsFor(orderId)).toEqual([
+      expect(await outboxEventsOf(orderId)).toEqual([
         { type: StockReserved.type, data: { orderId, items: [{ productId: product, quantity: 2 }] } },
       ]);
       await settle(orderId, 'OrderCompleted');
@@ -319,14 +314,14 @@ describe.each(WAYS)('reserving and settling %s', (_way, reserve, settle) => {
       await settle(cancelledFirst, 'OrderCancelled');
       await reserve(cancelledFirst, [{ productId: product, quantity: 1 }]);
       expect(await heldBy(cancelledFirst)).toEqual([]);
-      expect(await eventsFor(cancelledFirst)).toEqual([]);
+      expect(await outboxEventsOf(cancelledFirst)).toEqual([]);
 
       const rejected = randomUUID();
       await reserve(rejected, [{ productId: product, quantity: 6 }]);
       await testDb()`update inventory.stock set on_hand = 10 where product_id = ${product}`;
       await reserve(rejected, [{ productId: product, quantity: 6 }]);
       expect(await heldBy(rejected)).toEqual([]);
-      expect((await eventsFor(rejected)).map((e) => e.type)).toEqual([StockRejected.type]);
+      expect((await outboxEventsOf(rejected)).map((e) => e.type)).toEqual([StockRejected.type]);
       expect(await stockOf(product)).toEqual({ onHand: 10, reserved: 0 });
     });
 
@@ -345,9 +340,6 @@ describe.each(WAYS)('reserving and settling %s', (_way, reserve, settle) => {
 });
 
 describe('the one-statement reservation', () => {
-  const claimed = (recordKey: string) =>
-    testDb()`select 1 from platform.processed_records where consumer = 'inventory.reserveStock' and record_key = ${recordKey}`;
-
   it('writes the claim, the reservation and the stock.reserved row together, and a repeat of the claim writes nothing', async () => {
     const product = await seedProduct({ onHand: 5 });
     const order = { orderId: randomUUID(), items: [{ productId: product, quantity: 2 }] };
@@ -359,10 +351,10 @@ describe('the one-statement reservation', () => {
         payload: expect.objectContaining({ type: StockReserved.type }),
       }),
     ]);
-    expect(await claimed(claim.recordKey)).toHaveLength(1);
+    expect(await claimsOf(claim)).toBe(1);
     expect(await steps.reserveStockAlone(claim, order)).toBe('duplicate');
     expect(await stockOf(product)).toEqual({ onHand: 5, reserved: 2 });
-    expect(await eventsFor(order.orderId)).toHaveLength(1);
+    expect(await outboxEventsOf(order.orderId)).toHaveLength(1);
     await settle(order.orderId, 'OrderCancelled');
   });
 
@@ -375,9 +367,7 @@ describe('the one-statement reservation', () => {
 
     expect(await steps.settleReservationAlone(claim, completed)).toEqual([]);
     expect(await stockOf(product)).toEqual({ onHand: 3, reserved: 0 });
-    expect(
-      await testDb()`select 1 from platform.processed_records where consumer = ${claim.consumer} and record_key = ${claim.recordKey}`,
-    ).toHaveLength(1);
+    expect(await claimsOf(claim)).toBe(1);
 
     expect(await steps.settleReservationAlone(claim, completed)).toBe('duplicate');
     // A new record of the same closing event (a re-published one) finds nothing HELD.
@@ -391,11 +381,11 @@ describe('the one-statement reservation', () => {
     const order = { orderId: randomUUID(), items: [{ productId: product, quantity: 2 }] };
     const claim = { consumer: 'inventory.reserveStock', recordKey: randomUUID() };
     expect(await steps.reserveStockAlone(claim, order)).toBe('declined');
-    expect(await claimed(claim.recordKey)).toHaveLength(0);
+    expect(await claimsOf(claim)).toBe(0);
     expect(
       await testDb()`select 1 from inventory.closed_orders where order_id = ${order.orderId}`,
     ).toHaveLength(0);
-    expect(await eventsFor(order.orderId)).toEqual([]);
+    expect(await outboxEventsOf(order.orderId)).toEqual([]);
     expect(await stockOf(product)).toEqual({ onHand: 1, reserved: 0 });
   });
 });

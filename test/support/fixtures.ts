@@ -56,6 +56,22 @@ export async function seedProduct({
   return id;
 }
 
+/** The events written to the outbox under `key` (an order or product id), type and data, oldest first. */
+export async function outboxEventsOf(
+  key: string,
+): Promise<{ type: string; data: Record<string, unknown> }[]> {
+  const rows = await testDb()<{ payload: { type: string; data: Record<string, unknown> } }[]>`
+    select payload from platform.outbox where key = ${key} order by id`;
+  return rows.map(({ payload }) => ({ type: payload.type, data: payload.data }));
+}
+
+/** How many times the consumer's claim is recorded (platform.processed_records): 0 or 1. */
+export async function claimsOf(claim: { consumer: string; recordKey: string }): Promise<number> {
+  const rows = await testDb()`
+    select 1 from platform.processed_records where consumer = ${claim.consumer} and record_key = ${claim.recordKey}`;
+  return rows.length;
+}
+
 export async function stockOf(productId: string): Promise<{ onHand: number; reserved: number }> {
   const [row] = await testDb()<
     { onHand: number; reserved: number }[]
