@@ -96,16 +96,16 @@ class OfflineConcurrency {
     const { default: Lambda } = await import(pathToFileURL(path.join(lambdaDir, 'Lambda.js')).href);
     if (LambdaFunctionPool.prototype.get.boundedBy) return;
     const log = (message) => this.serverless.cli.log(`offline-concurrency: ${message}`);
-    // Init-only invocations need the project's worker helper; in-process there is no worker.
+    // Instances' threads run the project's worker helper (init-only invocations, reply ports
+    // closed); in-process there is no worker.
     const inProcess =
       this.options.useInProcess === true ||
       this.serverless.service.custom?.['serverless-offline']?.useInProcess === true;
     const provisioning = process.env.OFFLINE_PROVISIONED !== 'off' && !inProcess;
-    let initEvent;
-    if (provisioning) initEvent = redirectInstanceWorkers(lambdaDir);
+    const initEvent = inProcess ? undefined : redirectInstanceWorkers(lambdaDir);
     const service = this.serverless.service;
     patchPool(LambdaFunctionPool, LambdaFunction, settings, log, {
-      initEvent,
+      initEvent: provisioning ? initEvent : undefined,
       provisioned: () =>
         provisioning
           ? service
@@ -126,8 +126,10 @@ class OfflineConcurrency {
 
 /**
  * serverless-offline's WorkerThreadRunner starts each instance's thread on its own helper, which
- * can only invoke the handler. Threads of that helper start on infra/offline-instance-worker.mjs
- * instead (the same, plus init-only invocations). Returns the init event, with a token of this process.
+ * can only invoke the handler and never closes the MessageChannel it answers each invocation on.
+ * Threads of that helper start on infra/offline-instance-worker.mjs instead (the same, plus
+ * init-only invocations, and the channel closed once answered). Returns the init event, with a
+ * token of this process.
  */
 function redirectInstanceWorkers(lambdaDir) {
   const runnerDir = path.join(lambdaDir, 'handler-runner');
