@@ -22,6 +22,9 @@
  *   deadlines of their own and retry);
  * - an instance whose invocation timed out (serverless-offline terminates its worker) or whose
  *   worker died is discarded, never handed out again;
+ * - an instance's thread runs infra/offline-instance-worker.mjs: its handler looked up once, its
+ *   environment its own, each invocation's reply channel closed once answered (serverless-offline
+ *   left every channel open, and each invocation cost more than the one before);
  * - per function `provisionedConcurrency` instances (serverless.yml; the local stage sets it in
  *   infra/aws/target-local.yml) are initialised when serverless-offline starts — Lambda's init
  *   phase only: the bundle is loaded, the handler not invoked (infra/offline-instance-worker.mjs)
@@ -126,10 +129,10 @@ class OfflineConcurrency {
 
 /**
  * serverless-offline's WorkerThreadRunner starts each instance's thread on its own helper, which
- * can only invoke the handler and never closes the MessageChannel it answers each invocation on.
- * Threads of that helper start on infra/offline-instance-worker.mjs instead (the same, plus
- * init-only invocations, and the channel closed once answered). Returns the init event, with a
- * token of this process.
+ * can only invoke the handler, looks the handler up again at every invocation and never closes
+ * the MessageChannel it answers each invocation on. Threads of that helper start on
+ * infra/offline-instance-worker.mjs instead (init-only invocations, the handler looked up once,
+ * the channel closed once answered). Returns the init event, with a token of this process.
  */
 function redirectInstanceWorkers(lambdaDir) {
   const runnerDir = path.join(lambdaDir, 'handler-runner');
