@@ -138,6 +138,8 @@ function redirectInstanceWorkers(lambdaDir) {
   const runnerDir = path.join(lambdaDir, 'handler-runner');
   const helper = path.join(runnerDir, 'worker-thread-runner', 'workerThreadHelper.js');
   const instanceWorker = path.join(__dirname, 'offline-instance-worker.mjs');
+  // serverless-offline's handler loader (Lambda's own UserFunction.js), which the worker calls once.
+  const userFunction = path.join(runnerDir, 'in-process-runner', 'aws-lambda-ric', 'UserFunction.js');
   const initToken = randomUUID();
   const { Worker } = workerThreads;
   class InstanceWorker extends Worker {
@@ -149,7 +151,7 @@ function redirectInstanceWorkers(lambdaDir) {
           ...options,
           workerData: {
             ...options.workerData,
-            inProcessRunner: path.join(runnerDir, 'in-process-runner', 'index.js'),
+            userFunction,
             initKey: INIT_KEY,
             initToken,
           },

@@ -17,16 +17,13 @@
  * `getRemainingTimeInMillis` against the function's timeout, and the first of the callback and
  * the returned promise.
  */
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { codeDir, functionKey, handler, servicePath, timeout, inProcessRunner, initKey, initToken } =
-  workerData;
-const { load } = await import(
-  pathToFileURL(join(dirname(inProcessRunner), 'aws-lambda-ric', 'UserFunction.js')).href
-);
+const { codeDir, functionKey, handler, servicePath, timeout, userFunction, initKey, initToken } = workerData;
+const { load } = await import(pathToFileURL(userFunction).href);
 
 let loading;
 const handlerFunction = () => {

@@ -14,9 +14,9 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
-const runnerDir = path.join(
+const userFunction = path.join(
   path.dirname(createRequire(import.meta.url).resolve('serverless-offline')),
-  'lambda/handler-runner/in-process-runner',
+  'lambda/handler-runner/in-process-runner/aws-lambda-ric/UserFunction.js',
 );
 const INIT = { initKey: 'shopstream.test.init', initToken: 'token-of-this-test' };
 
@@ -29,7 +29,7 @@ const startInstance = (handler: string, functionKey: string, timeout = 5000) =>
       handler,
       servicePath: root,
       timeout,
-      inProcessRunner: path.join(runnerDir, 'index.js'),
+      userFunction,
       ...INIT,
     },
   });
